@@ -1,0 +1,64 @@
+"""The `alignnet` command. Each sub-command lives in its own small module and is imported
+only when used, so `alignnet --help` and the data commands do not pay for importing torch."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from alignnet import __version__
+
+# name -> "module:attribute"; one line per command, each a thin layer over the Python API.
+COMMANDS: dict[str, str] = {
+    "data": "alignnet.cli.data:data",
+    "demo": "alignnet.cli.demo:demo",
+    "pretrain": "alignnet.cli.train:pretrain",
+    "finetune": "alignnet.cli.train:finetune",
+    "decode": "alignnet.cli.infer:decode",
+    "simulate": "alignnet.cli.infer:simulate",
+    "embed": "alignnet.cli.infer:embed",
+    "benchmark": "alignnet.cli.benchmark:benchmark",
+    "profile": "alignnet.cli.profile:profile",
+    "export": "alignnet.cli.export:export",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="alignnet")
+def cli() -> None:
+    """AlignNet: align intracortical spikes and behaviour across days; decode and simulate."""
+
+
+def main() -> None:
+    """Console entry point; turns AlignNet's own errors into one clear line and exit code 2."""
+    from alignnet.errors import AlignNetError
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        raise SystemExit(130) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except AlignNetError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except FileNotFoundError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None

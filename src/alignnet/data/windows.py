@@ -1,0 +1,250 @@
+"""`Windows`: fixed-length model inputs cut from sessions, and splits that never leak.
+
+A window is 2 s = 100 bins of 20 ms: spikes ``[C, L]`` (counts per bin) and behaviour
+``[D, L]``. Every window carries the day and the trial it was cut from, so splits are made
+by trial or by day, never by window (no window straddles a train/test boundary).
+
+Split functions return integer index arrays into a `Windows`; ``windows[idx]`` selects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from alignnet.errors import DataError
+
+
+@dataclass
+class Windows:
+    """A stack of N aligned spike/behaviour windows.
+
+    Attributes:
+        spikes: ``[N, C, L]`` float32 spike counts per bin.
+        behavior: ``[N, D, L]`` float32 behaviour (smoothed, resampled to the bin rate).
+        day: ``[N]`` int64 day index of each window.
+        trial: ``[N]`` int64 trial index within its day (``-1`` for continuous recordings
+            cut without a trial table; then ``segment`` is what splits use).
+        t_start: ``[N]`` float64 time of the window's first bin edge, s.
+        target: ``[N]`` int64 trial condition (``-1`` unknown).
+        bin_s: bin width, s (0.02 by default).
+        channel_ids: ``[C]`` channel labels.
+        behavior_names: ``[D]`` behaviour names.
+        info: free-form provenance (preprocessing settings), JSON-serialisable.
+    """
+
+    spikes: np.ndarray
+    behavior: np.ndarray
+    day: np.ndarray
+    trial: np.ndarray
+    t_start: np.ndarray
+    target: np.ndarray
+    bin_s: float = 0.02
+    channel_ids: list[str] = field(default_factory=list)
+    behavior_names: list[str] = field(default_factory=lambda: ["x", "y"])
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.spikes = np.ascontiguousarray(self.spikes, dtype=np.float32)
+        self.behavior = np.ascontiguousarray(self.behavior, dtype=np.float32)
+        self.day = np.asarray(self.day, dtype=np.int64)
+        self.trial = np.asarray(self.trial, dtype=np.int64)
+        self.t_start = np.asarray(self.t_start, dtype=np.float64)
+        self.target = np.asarray(self.target, dtype=np.int64)
+        self.validate()
+
+    def validate(self) -> None:
+        if self.spikes.ndim != 3:
+            raise DataError(
+                f"expected [N, C, L], got {self.spikes.shape}", field="spikes", source="Windows"
+            )
+        if self.behavior.ndim != 3:
+            raise DataError(
+                f"expected [N, D, L], got {self.behavior.shape}", field="behavior", source="Windows"
+            )
+        n, _, length = self.spikes.shape
+        if self.behavior.shape[0] != n or self.behavior.shape[2] != length:
+            raise DataError(
+                f"behaviour {self.behavior.shape} does not match spikes {self.spikes.shape} (N and L must agree)",
+                field="behavior",
+                source="Windows",
+            )
+        for name in ("day", "trial", "t_start", "target"):
+            if getattr(self, name).shape != (n,):
+                raise DataError(
+                    f"shape {getattr(self, name).shape}, expected ({n},)",
+                    field=name,
+                    source="Windows",
+                )
+        for name in ("spikes", "behavior"):
+            arr = getattr(self, name)
+            if arr.size and not np.isfinite(arr).all():
+                raise DataError("NaN or inf values", field=name, source="Windows")
+        if self.channel_ids and len(self.channel_ids) != self.spikes.shape[1]:
+            raise DataError(
+                f"{len(self.channel_ids)} ids for {self.spikes.shape[1]} channels",
+                field="channel_ids",
+                source="Windows",
+            )
+
+    # ------------------------------------------------------------------ shape helpers
+    def __len__(self) -> int:
+        return int(self.spikes.shape[0])
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.spikes.shape[1])
+
+    @property
+    def n_behavior_dims(self) -> int:
+        return int(self.behavior.shape[1])
+
+    @property
+    def window_len(self) -> int:
+        return int(self.spikes.shape[2])
+
+    @property
+    def days(self) -> np.ndarray:
+        """Sorted unique day indices."""
+        return np.unique(self.day)
+
+    def __getitem__(self, index: np.ndarray | slice | Sequence[int]) -> Windows:
+        """Select windows (integer indices, bool mask or slice); metadata is shared."""
+        if isinstance(index, slice):
+            index = np.arange(len(self))[index]
+        index = np.asarray(index)
+        return Windows(
+            spikes=self.spikes[index],
+            behavior=self.behavior[index],
+            day=self.day[index],
+            trial=self.trial[index],
+            t_start=self.t_start[index],
+            target=self.target[index],
+            bin_s=self.bin_s,
+            channel_ids=list(self.channel_ids),
+            behavior_names=list(self.behavior_names),
+            info=dict(self.info),
+        )
+
+    @staticmethod
+    def concatenate(parts: Sequence[Windows]) -> Windows:
+        """Stack windows of several sessions (same C, D, L and bin width)."""
+        if not parts:
+            raise DataError("nothing to concatenate (no windows)", source="Windows")
+        first = parts[0]
+        for p in parts[1:]:
+            if (
+                p.spikes.shape[1:] != first.spikes.shape[1:]
+                or p.behavior.shape[1:] != first.behavior.shape[1:]
+            ):
+                raise DataError(
+                    f"window shapes differ: spikes {p.spikes.shape[1:]} vs {first.spikes.shape[1:]}, "
+                    f"behaviour {p.behavior.shape[1:]} vs {first.behavior.shape[1:]}",
+                    source="Windows",
+                )
+            if p.bin_s != first.bin_s:
+                raise DataError(f"bin widths differ: {p.bin_s} vs {first.bin_s}", source="Windows")
+        return Windows(
+            spikes=np.concatenate([p.spikes for p in parts]),
+            behavior=np.concatenate([p.behavior for p in parts]),
+            day=np.concatenate([p.day for p in parts]),
+            trial=np.concatenate([p.trial for p in parts]),
+            t_start=np.concatenate([p.t_start for p in parts]),
+            target=np.concatenate([p.target for p in parts]),
+            bin_s=first.bin_s,
+            channel_ids=list(first.channel_ids),
+            behavior_names=list(first.behavior_names),
+            info=dict(first.info),
+        )
+
+    def select_days(self, days: Sequence[int]) -> Windows:
+        """Windows of the given days."""
+        return self[np.isin(self.day, np.asarray(days))]
+
+
+# ---------------------------------------------------------------------- splits
+def _trial_keys(windows: Windows) -> np.ndarray:
+    """``[N, 2]`` (day, trial) pairs; the unit a split may not cut through."""
+    return np.stack([windows.day, windows.trial], axis=1)
+
+
+def split_by_trial(
+    windows: Windows,
+    *,
+    test_fraction: float = 0.2,
+    contiguous: bool = True,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split each day's trials into train and test (the paper's single-day 80/20).
+
+    Args:
+        windows: windows of one or more days.
+        test_fraction: fraction of each day's trials (by count) held out for test.
+        contiguous: True holds out the *last* trials of each day (no temporal leakage
+            through slow drift); False draws test trials at random with ``seed``.
+        seed: used only when ``contiguous`` is False.
+
+    Returns:
+        ``(train_idx, test_idx)`` sorted int64 index arrays; every trial's windows fall on
+        one side only.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if len(windows) == 0:
+        raise DataError("no windows to split", source="split_by_trial")
+    rng = np.random.default_rng(seed)
+    test_mask = np.zeros(len(windows), dtype=bool)
+    for d in windows.days:
+        in_day = windows.day == d
+        trials = np.unique(windows.trial[in_day])
+        if trials.size < 2:
+            raise DataError(
+                f"day {d} has {trials.size} trial(s); a trial split needs at least 2",
+                source="split_by_trial",
+            )
+        n_test = min(max(1, int(round(test_fraction * trials.size))), trials.size - 1)
+        test_trials = (
+            trials[-n_test:] if contiguous else rng.choice(trials, size=n_test, replace=False)
+        )
+        test_mask |= in_day & np.isin(windows.trial, test_trials)
+    return np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
+
+
+def split_by_day(
+    windows: Windows, *, train_days: Sequence[int], test_days: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-day split: ``(train_idx, test_idx)`` selecting whole days.
+
+    Raises `DataError` if the two day sets overlap or a day has no windows.
+    """
+    train_days, test_days = list(train_days), list(test_days)
+    overlap = set(train_days) & set(test_days)
+    if overlap:
+        raise DataError(f"days {sorted(overlap)} are in both train and test", source="split_by_day")
+    present = set(windows.days.tolist())
+    missing = [d for d in train_days + test_days if d not in present]
+    if missing:
+        raise DataError(
+            f"days {missing} have no windows (present: {sorted(present)})", source="split_by_day"
+        )
+    return (
+        np.flatnonzero(np.isin(windows.day, train_days)),
+        np.flatnonzero(np.isin(windows.day, test_days)),
+    )
+
+
+def first_trials(windows: Windows, *, n_trials: int, day: int | None = None) -> np.ndarray:
+    """Indices of the windows of the first ``n_trials`` trials (of ``day``, or of each day).
+
+    Used for few-shot adaptation to a new day (N labelled trials).
+    """
+    days = windows.days if day is None else np.asarray([day])
+    keep = np.zeros(len(windows), dtype=bool)
+    for d in days:
+        in_day = windows.day == d
+        trials = np.unique(windows.trial[in_day])[:n_trials]
+        keep |= in_day & np.isin(windows.trial, trials)
+    return np.flatnonzero(keep)
