@@ -1,1 +1,139 @@
-"""(filled in by its issue)."""
+"""Readers and writers: every file format becomes a `Session` (or a `Windows` stack).
+
+- ``.npz``: the project's native session files (`alignnet.data.io.native`);
+- ``.nwb``: NWB 2 through pynwb (`alignnet.data.io.nwb`);
+- ``.mat``: the two public 50 ms-binned recordings (`alignnet.data.io.mat`), recognised by
+  their variable names;
+- a folder with ``dataset.json``: a native multi-day dataset;
+- windows files (`save_windows` / `load_windows`).
+
+Files without a known suffix are recognised by their first bytes (HDF5 -> NWB, MATLAB 5
+header -> ``.mat``, zip -> native ``.npz``). Every loader validates the session it returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from alignnet.data.io.windows_file import load_windows, save_windows
+from alignnet.errors import FileFormatError
+
+if TYPE_CHECKING:
+    from alignnet.data.session import Session
+
+SESSION_SUFFIXES = (".npz", ".nwb", ".mat")
+
+_MAGIC = {
+    b"\x89HDF\r\n\x1a\n": ".nwb",
+    b"PK\x03\x04": ".npz",
+    b"MATLAB 5.0": ".mat",
+}
+
+
+def _kind(path: Path) -> str:
+    """The format of ``path``: its suffix if known, else guessed from its first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in SESSION_SUFFIXES:
+        return suffix
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    raise FileFormatError(
+        f"unknown session file format (suffix {suffix!r}; expected one of {SESSION_SUFFIXES})",
+        source=path,
+    )
+
+
+def load_session(path: str | Path, *, target: Literal["vel", "pos"] = "vel") -> Session:
+    """Load one session file, dispatching on its suffix (or content).
+
+    Args:
+        path: ``.npz`` (native), ``.nwb`` or one of the known ``.mat`` recordings.
+        target: behaviour variable for the ``.mat`` recordings (``"vel"`` or ``"pos"``);
+            ignored for other formats.
+
+    Raises:
+        FileFormatError: missing file, unknown format, truncated or corrupt file.
+        DataError: the file's contents fail `Session.validate`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError("file not found", source=path)
+    if path.is_dir():
+        raise FileFormatError("is a folder; use load_sessions for folders", source=path)
+    kind = _kind(path)
+    if kind == ".nwb":
+        from alignnet.data.io.nwb import read_nwb
+
+        return read_nwb(path)
+    if kind == ".mat":
+        from alignnet.data.io.mat import load_mat_session
+
+        return load_mat_session(path, target=target)
+    from alignnet.data.io.native import load_session_npz
+
+    return load_session_npz(path)
+
+
+def load_sessions(path: str | Path, *, target: Literal["vel", "pos"] = "vel") -> list[Session]:
+    """Load a session file, a folder of session files, or a native dataset folder.
+
+    Args:
+        path: a file (see `load_session`); a folder with ``dataset.json`` (native dataset,
+            `alignnet.data.io.native.load_dataset`); or a folder whose ``.npz``/``.nwb``/``.mat``
+            files are each one session (loaded in name order).
+        target: passed to `load_session` for ``.mat`` files.
+
+    Returns:
+        The sessions, sorted by ``meta.day`` (stable, so name order breaks ties).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError("file or folder not found", source=path)
+    if path.is_file():
+        return [load_session(path, target=target)]
+    if (path / "dataset.json").is_file():
+        from alignnet.data.io.native import load_dataset
+
+        return list(load_dataset(path))
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in SESSION_SUFFIXES and not p.name.startswith(".")
+    )
+    if not files:
+        raise FileFormatError(
+            f"no session files ({', '.join(SESSION_SUFFIXES)}) and no dataset.json in the folder",
+            source=path,
+        )
+    sessions = [load_session(p, target=target) for p in files]
+    return sorted(sessions, key=lambda s: s.meta.day)
+
+
+def save_session(session: Session, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a session as ``.npz`` (native) or ``.nwb``, chosen by the suffix (atomic).
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+        FileFormatError: another suffix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".nwb":
+        from alignnet.data.io.nwb import write_nwb
+
+        return write_nwb(session, path, overwrite=overwrite)
+    if suffix == ".npz":
+        from alignnet.data.io.native import save_session as save_native
+
+        save_native(session, path, overwrite=overwrite)
+        return path
+    raise FileFormatError(
+        f"cannot write {suffix!r} files (use .npz or .nwb)", field="path", source=path
+    )
+
+
+__all__ = ["load_session", "load_sessions", "load_windows", "save_session", "save_windows"]

@@ -1,0 +1,146 @@
+"""`alignnet data preprocess`: session file(s) -> one windows file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("preprocess")
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Windows file to write (.npz).",
+)
+@click.option("--bin-ms", type=float, default=20.0, show_default=True, help="Bin width, ms.")
+@click.option(
+    "--window-bins", type=int, default=100, show_default=True, help="Window length, bins."
+)
+@click.option(
+    "--align",
+    type=click.Choice(["trial", "sliding"]),
+    default="trial",
+    show_default=True,
+    help="One window per trial start, or sliding windows inside each trial.",
+)
+@click.option(
+    "--stride-bins",
+    type=int,
+    default=None,
+    help="Step between sliding windows, bins [default: the window length].",
+)
+@click.option(
+    "--trial-offset-ms",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Window start relative to the trial start, ms (trial alignment).",
+)
+@click.option(
+    "--smooth-sigma-bins",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Gaussian sigma for behaviour smoothing, bins (0: none).",
+)
+@click.option(
+    "--smooth-truncate",
+    type=float,
+    default=4.0,
+    show_default=True,
+    help="Gaussian kernel half-width, in sigmas.",
+)
+@click.option(
+    "--behavior-method",
+    type=click.Choice(["interp", "mean"]),
+    default="interp",
+    show_default=True,
+    help="Behaviour to bins: linear interpolation at bin centres (paper eq. 1) or bin mean.",
+)
+@click.option(
+    "--behavior-fields",
+    default=None,
+    help="Comma-separated behaviour dimensions to keep, e.g. 'x,y' [default: all].",
+)
+@click.option("--successful-only", is_flag=True, help="Keep only successful trials.")
+@click.option(
+    "--target",
+    type=click.Choice(["vel", "pos"]),
+    default="vel",
+    show_default=True,
+    help="Behaviour of the .mat recordings: velocity or position.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Recorded in the file; preprocessing itself draws no random numbers.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+def preprocess(
+    input_path: Path,
+    out_path: Path,
+    bin_ms: float,
+    window_bins: int,
+    align: str,
+    stride_bins: int | None,
+    trial_offset_ms: float,
+    smooth_sigma_bins: float,
+    smooth_truncate: float,
+    behavior_method: str,
+    behavior_fields: str | None,
+    successful_only: bool,
+    target: str,
+    seed: int,
+    overwrite: bool,
+) -> None:
+    """Bin, smooth and window INPUT (a session file, a folder of them, or a dataset folder).
+
+    Spikes become counts per bin, behaviour is resampled to the bin centres and Gaussian
+    smoothed, and each session is cut into windows (spikes [C, L], behaviour [D, L]).
+    Count-only recordings (the 50 ms .mat files) need --bin-ms 50 (or a multiple of 50).
+    """
+    from alignnet.data.io import load_sessions, save_windows
+    from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+
+    if out_path.exists() and not overwrite:
+        raise click.UsageError(f"{out_path} exists; pass --overwrite to replace it")
+    try:
+        config = PreprocessConfig(
+            bin_s=bin_ms / 1000.0,
+            window_bins=window_bins,
+            align=align,  # type: ignore[arg-type]
+            stride_bins=stride_bins,
+            trial_offset_s=trial_offset_ms / 1000.0,
+            smooth_sigma_bins=smooth_sigma_bins,
+            smooth_truncate=smooth_truncate,
+            behavior_method=behavior_method,  # type: ignore[arg-type]
+            behavior_fields=tuple(f.strip() for f in behavior_fields.split(","))
+            if behavior_fields
+            else None,
+            successful_only=successful_only,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+    sessions = load_sessions(input_path, target=target)  # type: ignore[arg-type]
+    windows = sessions_to_windows(sessions, config, progress=True)
+    windows.info["seed"] = seed
+    windows.info["input"] = str(input_path)
+    save_windows(windows, out_path, overwrite=overwrite)
+
+    click.echo(
+        f"wrote {out_path}: {len(windows)} windows, C={windows.n_channels}, "
+        f"D={windows.n_behavior_dims}, L={windows.window_len} bins of {bin_ms:g} ms"
+    )
+    for info in windows.info["sessions"]:
+        dropped = {k: v for k, v in info.items() if k.startswith("dropped") and v}
+        note = f" (dropped: {dropped})" if dropped else ""
+        click.echo(
+            f"  day {info['day']:>3} {info['session_id']}: {info['n_windows']} windows{note}"
+        )

@@ -1,0 +1,493 @@
+"""NWB (Neurodata Without Borders) reader and writer, through pynwb.
+
+Layout written by `write_nwb` (and read by `read_nwb`, as is any DANDI-style file):
+
+- ``units``: one unit per channel, its ``spike_times`` (s), a ``channel_id`` column and an
+  ``electrodes`` link to its row of the electrode table (device ``"array"``, one electrode
+  group). Count-only sessions instead store ``processing["ecephys"]["spike_counts"]``, a
+  ``TimeSeries`` ``[n_bins, C]`` (unit ``"count"``, ``starting_time`` = left edge of bin 0,
+  ``rate`` = 1 / bin width).
+- behaviour: ``processing["behavior"]["Position"]["behavior"]``, a ``SpatialSeries``
+  ``[n_samples, D]`` with explicit ``timestamps`` (s) and ``unit`` = the behaviour unit
+  (``D > 3``: a ``TimeSeries`` under ``BehavioralTimeSeries``).
+- ``trials``: ``start_time``, ``stop_time``, ``target`` (int), ``success`` (bool) and one
+  float column per extra event (s).
+- raw voltage (when present): ``acquisition["ElectricalSeries"]``, float32 microvolts with
+  ``conversion = 1e-6`` (to volts), linked to the electrode rows of its channels.
+- metadata: ``subject.subject_id``, ``session_id``, ``session_start_time`` (the session date,
+  or 1970-01-01 when unknown), and the full `SessionMeta` plus the recording extent as JSON
+  in ``scratch["alignnet_meta"]`` so that a round trip is exact.
+
+Reading a third-party file (no ``alignnet_meta``): spikes from the units table (in table
+order, ``channel_id`` from a ``channel_id`` column or the unit id), behaviour from
+``behavior_path`` or the first ``SpatialSeries``/``TimeSeries`` found under
+``processing["behavior"]``, ``data * conversion + offset`` at ``get_timestamps()``; the
+recording extent is the behaviour's time span and spikes outside it are dropped (their count
+is kept in ``meta.extra["spikes_outside_behavior"]``); trial columns ``target`` /
+``condition_id`` and ``success`` are used when present, 1-D float columns whose names end in
+``_time`` become events; ``meta.day`` is 0. ``meta.source`` is always the path read.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import date as date_type
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alignnet.data.session import Session, SessionMeta, Trials, Voltage
+from alignnet.errors import DataError, FileFormatError
+from alignnet.utils.atomic import atomic_path
+
+META_KEY = "alignnet_meta"
+BEHAVIOR_NAME = "behavior"
+_NO_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------------- writing
+def write_nwb(session: Session, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a session to an NWB 2 file (atomically; see the module docstring for the layout).
+
+    Args:
+        session: the session (validated before writing).
+        path: destination ``.nwb`` file.
+        overwrite: replace an existing file; otherwise an existing file raises
+            ``FileExistsError``.
+
+    Returns:
+        ``path``.
+    """
+    from pynwb import NWBHDF5IO
+
+    session.validate()
+    path = Path(path)
+    nwbfile = _build_nwbfile(session)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with NWBHDF5IO(str(tmp), mode="w") as io:
+            io.write(nwbfile)
+    return path
+
+
+def _start_time(meta: SessionMeta) -> datetime:
+    if not meta.date:
+        return _NO_DATE
+    try:
+        day = date_type.fromisoformat(meta.date[:10])
+    except ValueError:
+        return _NO_DATE
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+def _build_nwbfile(session: Session) -> Any:
+    from pynwb import NWBFile, TimeSeries
+    from pynwb.behavior import BehavioralTimeSeries, Position, SpatialSeries
+    from pynwb.ecephys import ElectricalSeries
+    from pynwb.file import Subject
+
+    meta = session.meta
+    nwbfile = NWBFile(
+        session_description=f"AlignNet session {meta.session_id}",
+        identifier=f"{meta.subject}/{meta.session_id}",
+        session_start_time=_start_time(meta),
+        session_id=meta.session_id,
+        subject=Subject(subject_id=meta.subject),
+    )
+    meta_json = {
+        "format": "alignnet-session-nwb",
+        "version": 1,
+        "t_start": session.t_start,
+        "t_stop": session.t_stop,
+        "count_bin_s": session.count_bin_s,
+        "count_t_start": session.count_t_start,
+        "event_names": list(session.trials.events),
+        "meta": {
+            "subject": meta.subject,
+            "session_id": meta.session_id,
+            "day": meta.day,
+            "date": meta.date,
+            "channel_ids": list(meta.channel_ids),
+            "behavior_names": list(meta.behavior_names),
+            "behavior_unit": meta.behavior_unit,
+            "spike_sampling_rate_hz": meta.spike_sampling_rate_hz,
+            "extra": meta.extra,
+        },
+    }
+    nwbfile.add_scratch(
+        json.dumps(meta_json, default=_json_default),
+        name=META_KEY,
+        description="AlignNet SessionMeta and recording extent (JSON)",
+    )
+
+    # Electrodes: one per channel, so units and voltage can point at them.
+    device = nwbfile.create_device(name="array", description="recording array")
+    group = nwbfile.create_electrode_group(
+        name="array", description="all channels", location="unknown", device=device
+    )
+    nwbfile.add_electrode_column(name="channel_id", description="AlignNet channel id")
+    for channel_id in meta.channel_ids:
+        nwbfile.add_electrode(group=group, location="unknown", channel_id=str(channel_id))
+
+    if session.spike_times is not None:
+        nwbfile.add_unit_column(name="channel_id", description="AlignNet channel id")
+        for index, (times, channel_id) in enumerate(
+            zip(session.spike_times, meta.channel_ids, strict=True)
+        ):
+            nwbfile.add_unit(spike_times=times, electrodes=[index], channel_id=str(channel_id))
+    else:
+        assert session.spike_counts is not None and session.count_bin_s is not None
+        ecephys = nwbfile.create_processing_module(name="ecephys", description="binned spikes")
+        ecephys.add(
+            TimeSeries(
+                name="spike_counts",
+                data=session.spike_counts,
+                unit="count",
+                starting_time=float(session.count_t_start),
+                rate=1.0 / session.count_bin_s,
+                description="spike counts per bin [n_bins, C]",
+            )
+        )
+
+    behavior_module = nwbfile.create_processing_module(name="behavior", description="behaviour")
+    if session.n_behavior_dims <= 3:
+        series = SpatialSeries(
+            name=BEHAVIOR_NAME,
+            data=session.behavior,
+            timestamps=session.behavior_times,
+            reference_frame="as recorded",
+            unit=meta.behavior_unit,
+            description=",".join(meta.behavior_names),
+        )
+        behavior_module.add(Position(spatial_series=series))
+    else:
+        series = TimeSeries(
+            name=BEHAVIOR_NAME,
+            data=session.behavior,
+            timestamps=session.behavior_times,
+            unit=meta.behavior_unit,
+            description=",".join(meta.behavior_names),
+        )
+        behavior_module.add(BehavioralTimeSeries(time_series=series))
+
+    trials = session.trials
+    nwbfile.add_trial_column(name="target", description="target / condition index (-1 unknown)")
+    nwbfile.add_trial_column(name="success", description="rewarded trial")
+    for name in trials.events:
+        nwbfile.add_trial_column(name=name, description=f"event time {name}, s")
+    for i in range(len(trials)):
+        nwbfile.add_trial(
+            start_time=float(trials.start[i]),
+            stop_time=float(trials.stop[i]),
+            target=int(trials.target[i]),
+            success=bool(trials.success[i]),
+            **{name: float(values[i]) for name, values in trials.events.items()},
+        )
+
+    if session.voltage is not None:
+        voltage = session.voltage
+        region = nwbfile.create_electrode_table_region(
+            region=[int(c) for c in voltage.channel_index], description="voltage channels"
+        )
+        nwbfile.add_acquisition(
+            ElectricalSeries(
+                name="ElectricalSeries",
+                data=np.asarray(voltage.data, dtype=np.float32),
+                electrodes=region,
+                starting_time=float(voltage.t_start),
+                rate=float(voltage.rate_hz),
+                conversion=1e-6,
+                description="raw voltage, microvolts (conversion to volts 1e-6)",
+            )
+        )
+    return nwbfile
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+# ---------------------------------------------------------------------- reading
+def read_nwb(
+    path: str | Path, *, behavior_path: str | None = None, load_voltage: bool = True
+) -> Session:
+    """Read an NWB file (written by `write_nwb` or third-party/DANDI-style) into a `Session`.
+
+    Args:
+        path: ``.nwb`` file.
+        behavior_path: where the behaviour series is, e.g. ``"behavior/Position/cursor"``
+            (processing module / interface / series); ``None``: the first ``SpatialSeries``
+            or ``TimeSeries`` under ``processing["behavior"]``.
+        load_voltage: load the first ``ElectricalSeries`` in ``acquisition`` into memory
+            (raw files can be large: pass False to skip it).
+
+    Raises:
+        FileFormatError: missing, truncated or not an NWB file.
+        DataError: no behaviour, no spikes (no units table and no spike counts), or any
+            `Session.validate` problem.
+    """
+    from pynwb import NWBHDF5IO
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileFormatError("file not found", source=path)
+    try:
+        io = NWBHDF5IO(str(path), mode="r")
+    except Exception as exc:  # h5py OSError, hdmf errors on truncated / foreign files
+        raise FileFormatError(
+            f"not a readable NWB file ({type(exc).__name__}: {exc})", source=path
+        ) from exc
+    with io:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nwbfile = io.read()
+        except Exception as exc:
+            raise FileFormatError(
+                f"truncated or corrupt NWB file ({type(exc).__name__}: {exc})", source=path
+            ) from exc
+        return _session_from_nwbfile(
+            nwbfile, path=path, behavior_path=behavior_path, load_voltage=load_voltage
+        )
+
+
+def _stored_meta(nwbfile: Any) -> dict[str, Any] | None:
+    scratch = getattr(nwbfile, "scratch", None) or {}
+    if META_KEY not in scratch:
+        return None
+    data = scratch[META_KEY].data
+    text = data if isinstance(data, str) else data[()]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return json.loads(str(text))
+
+
+def _find_behavior(nwbfile: Any, behavior_path: str | None, path: Path) -> Any:
+    from pynwb import TimeSeries
+
+    processing = nwbfile.processing
+    if behavior_path is not None:
+        parts = [p for p in behavior_path.split("/") if p]
+        node: Any = processing
+        try:
+            for part in parts:
+                node = node[part]
+        except (KeyError, TypeError) as exc:
+            raise DataError(
+                f"no behaviour at {behavior_path!r} (processing modules: {sorted(processing)})",
+                field="behavior",
+                source=path,
+            ) from exc
+        if not isinstance(node, TimeSeries):
+            raise DataError(
+                f"{behavior_path!r} is a {type(node).__name__}, not a TimeSeries",
+                field="behavior",
+                source=path,
+            )
+        return node
+    if "behavior" not in processing:
+        raise DataError(
+            "no behaviour: the file has no processing['behavior'] module "
+            f"(modules: {sorted(processing)}); pass behavior_path=",
+            field="behavior",
+            source=path,
+        )
+    for interface in processing["behavior"].data_interfaces.values():
+        if isinstance(interface, TimeSeries):
+            return interface
+        for name in ("spatial_series", "time_series"):
+            children = getattr(interface, name, None)
+            if children:
+                return next(iter(children.values()))
+    raise DataError(
+        "no behaviour: processing['behavior'] holds no SpatialSeries or TimeSeries",
+        field="behavior",
+        source=path,
+    )
+
+
+def _series_values(series: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(values [n, D] float64 in the series' unit, timestamps [n] s)``."""
+    data = np.asarray(series.data[:], dtype=np.float64)
+    conversion = float(getattr(series, "conversion", 1.0) or 1.0)
+    offset = float(getattr(series, "offset", 0.0) or 0.0)
+    if conversion != 1.0 or offset != 0.0:
+        data = data * conversion + offset
+    if data.ndim == 1:
+        data = data[:, None]
+    times = np.asarray(series.get_timestamps(), dtype=np.float64)
+    return data, times
+
+
+def _units_spike_times(nwbfile: Any) -> tuple[list[np.ndarray], list[str]] | None:
+    units = nwbfile.units
+    if units is None or len(units) == 0:
+        return None
+    flat = np.asarray(units["spike_times"].target.data[:], dtype=np.float64)
+    ends = np.asarray(units["spike_times"].data[:], dtype=np.int64)
+    starts = np.concatenate([[0], ends[:-1]])
+    spike_times = [flat[a:b] for a, b in zip(starts, ends, strict=True)]
+    if "channel_id" in units.colnames:
+        ids = [str(c.decode() if isinstance(c, bytes) else c) for c in units["channel_id"].data[:]]
+    else:
+        ids = [f"unit{int(u)}" for u in units.id.data[:]]
+    return spike_times, ids
+
+
+def _trials(nwbfile: Any, stored: dict[str, Any] | None, t_start: float, t_stop: float) -> Trials:
+    table = nwbfile.trials
+    if table is None:
+        return Trials.single(t_start, t_stop)
+    columns = set(table.colnames)
+    n = len(table)
+    start = np.asarray(table["start_time"].data[:], dtype=np.float64)
+    stop = np.asarray(table["stop_time"].data[:], dtype=np.float64)
+    target = np.full(n, -1, dtype=np.int64)
+    for name in ("target", "condition_id", "cond_id", "target_id"):
+        if name in columns:
+            target = np.asarray(table[name].data[:], dtype=np.int64)
+            break
+    success = (
+        np.asarray(table["success"].data[:], dtype=bool)
+        if "success" in columns
+        else np.ones(n, dtype=bool)
+    )
+    if stored is not None:
+        event_names = list(stored.get("event_names", []))
+    else:
+        event_names = [
+            c
+            for c in table.colnames
+            if c.endswith("_time")
+            and c not in ("start_time", "stop_time")
+            and np.asarray(table[c].data[:]).ndim == 1
+            and np.issubdtype(np.asarray(table[c].data[:]).dtype, np.floating)
+        ]
+    events = {name: np.asarray(table[name].data[:], dtype=np.float64) for name in event_names}
+    return Trials(start=start, stop=stop, target=target, success=success, events=events)
+
+
+def _voltage(nwbfile: Any) -> Voltage | None:
+    from pynwb.ecephys import ElectricalSeries
+
+    for series in nwbfile.acquisition.values():
+        if isinstance(series, ElectricalSeries):
+            data = np.asarray(series.data[:])
+            if not (series.conversion == 1e-6 and data.dtype == np.float32):
+                data = (data.astype(np.float64) * series.conversion * 1e6).astype(np.float32)
+            rate = series.rate
+            t0 = series.starting_time
+            if rate is None:  # timestamps instead of a rate
+                stamps = np.asarray(series.timestamps[:], dtype=np.float64)
+                rate, t0 = 1.0 / float(np.median(np.diff(stamps))), float(stamps[0])
+            return Voltage(
+                data=data,
+                rate_hz=float(rate),
+                t_start=float(t0 or 0.0),
+                channel_index=np.asarray(series.electrodes.data[:], dtype=np.int64),
+            )
+    return None
+
+
+def _session_from_nwbfile(
+    nwbfile: Any, *, path: Path, behavior_path: str | None, load_voltage: bool
+) -> Session:
+    stored = _stored_meta(nwbfile)
+
+    behavior_series = _find_behavior(nwbfile, behavior_path, path)
+    behavior, behavior_times = _series_values(behavior_series)
+
+    units = _units_spike_times(nwbfile)
+    counts_series = None
+    if (
+        "ecephys" in nwbfile.processing
+        and "spike_counts" in nwbfile.processing["ecephys"].data_interfaces
+    ):
+        counts_series = nwbfile.processing["ecephys"]["spike_counts"]
+    if units is None and counts_series is None:
+        raise DataError(
+            "no spikes: the file has no units table (or it is empty) and no "
+            "processing['ecephys']['spike_counts']",
+            field="units",
+            source=path,
+        )
+
+    extra: dict[str, Any] = {}
+    if stored is not None:
+        m = stored["meta"]
+        meta = SessionMeta(
+            subject=m["subject"],
+            session_id=m["session_id"],
+            day=int(m["day"]),
+            date=m["date"],
+            channel_ids=list(m["channel_ids"]),
+            behavior_names=list(m["behavior_names"]),
+            behavior_unit=m["behavior_unit"],
+            spike_sampling_rate_hz=m["spike_sampling_rate_hz"],
+            source=str(path),
+            extra=m["extra"],
+        )
+        t_start, t_stop = float(stored["t_start"]), float(stored["t_stop"])
+    else:
+        t_start, t_stop = float(behavior_times[0]), float(behavior_times[-1])
+        subject = getattr(nwbfile.subject, "subject_id", None) if nwbfile.subject else None
+        start_time = nwbfile.session_start_time
+        meta = SessionMeta(
+            subject=str(subject or "unknown"),
+            session_id=str(nwbfile.session_id or nwbfile.identifier),
+            day=0,
+            date=start_time.date().isoformat() if start_time is not None else "",
+            channel_ids=[],
+            behavior_names=_behavior_names(behavior.shape[1]),
+            behavior_unit=str(getattr(behavior_series, "unit", "a.u.")),
+            source=str(path),
+            extra=extra,
+        )
+
+    spike_times = counts = None
+    count_bin_s = count_t_start = None
+    if units is not None:
+        spike_times, ids = units
+        if stored is None:
+            meta.channel_ids = ids
+            kept = [t[(t >= t_start) & (t <= t_stop)] for t in spike_times]
+            dropped = sum(t.size for t in spike_times) - sum(t.size for t in kept)
+            extra["spikes_outside_behavior"] = int(dropped)
+            spike_times = kept
+    else:
+        counts = np.asarray(counts_series.data[:])
+        count_bin_s = (
+            float(stored["count_bin_s"]) if stored is not None else 1.0 / float(counts_series.rate)
+        )
+        count_t_start = (
+            float(stored["count_t_start"])
+            if stored is not None
+            else float(counts_series.starting_time or 0.0)
+        )
+        if stored is None:
+            meta.channel_ids = [f"ch{i:03d}" for i in range(counts.shape[1])]
+            t_start = min(t_start, count_t_start)
+
+    return Session(
+        t_start=t_start,
+        t_stop=t_stop,
+        behavior=behavior,
+        behavior_times=behavior_times,
+        trials=_trials(nwbfile, stored, t_start, t_stop),
+        meta=meta,
+        spike_times=spike_times,
+        spike_counts=counts,
+        count_bin_s=count_bin_s,
+        count_t_start=count_t_start,
+        voltage=_voltage(nwbfile) if load_voltage else None,
+    ).validate()
+
+
+def _behavior_names(n_dims: int) -> list[str]:
+    return ["x", "y", "z"][:n_dims] if n_dims <= 3 else [f"dim{i}" for i in range(n_dims)]
