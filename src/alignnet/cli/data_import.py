@@ -1,0 +1,143 @@
+"""`alignnet data import`: raw acquisition file -> spike detection -> session file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
+
+
+@click.command("import")
+@click.argument("raw_path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Session file to write (.npz native or .nwb).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES),
+    default=None,
+    help="Raw format; detected from the path if omitted.",
+)
+@click.option("--dtype", default=None, help="Plain binary: sample type, e.g. int16.")
+@click.option("--n-channels", type=int, default=None, help="Plain binary: channels per frame.")
+@click.option("--rate-hz", type=float, default=None, help="Plain binary: sampling rate, Hz.")
+@click.option(
+    "--gain-uv", type=float, default=1.0, show_default=True, help="Plain binary: uV per unit."
+)
+@click.option(
+    "--offset-uv", type=float, default=0.0, show_default=True, help="Plain binary: uV offset."
+)
+@click.option(
+    "--t-start",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Plain binary: time of sample 0, s.",
+)
+@click.option(
+    "--behavior",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Behaviour: CSV (time column + values), NWB or .mat, on the recording's clock.",
+)
+@click.option(
+    "--trials",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Trial table CSV: start, stop [, target, success].",
+)
+@click.option(
+    "--chunk-s", type=float, default=10.0, show_default=True, help="Detection chunk length, s."
+)
+@click.option(
+    "--threshold", type=float, default=4.5, show_default=True, help="Threshold, x MAD noise sigma."
+)
+@click.option("--sign", type=click.Choice(["neg", "pos", "both"]), default="neg", show_default=True)
+@click.option("--dead-time-ms", type=float, default=1.0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the noise-estimation segment positions.",
+)
+@click.option("--subject", default="unknown", show_default=True)
+@click.option("--day", type=int, default=0, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def import_raw(
+    raw_path: Path,
+    out: Path,
+    fmt: str | None,
+    dtype: str | None,
+    n_channels: int | None,
+    rate_hz: float | None,
+    gain_uv: float,
+    offset_uv: float,
+    t_start: float,
+    behavior: Path | None,
+    trials: Path | None,
+    chunk_s: float,
+    threshold: float,
+    sign: str,
+    dead_time_ms: float,
+    seed: int,
+    subject: str,
+    day: int,
+    overwrite: bool,
+    no_progress: bool,
+) -> None:
+    """Detect spikes in RAW_PATH (Open Ephys folder, SpikeGLX .bin, Blackrock .ns5, Intan .rhd,
+    or plain binary with --dtype/--n-channels/--rate-hz) and write a session to --out.
+
+    All times are on the recording's clock (t = t_start + sample / rate); behaviour must
+    overlap the recording. Nothing is written unless the whole import succeeds.
+    """
+    from alignnet.data.io import save_session
+    from alignnet.data.io.raw import import_raw as run_import
+    from alignnet.data.io.raw import open_recording
+    from alignnet.data.preprocess.detection import DetectionConfig
+    from alignnet.data.session import SessionMeta
+
+    if out.exists() and not overwrite:
+        raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
+    binary_kw = {}
+    if dtype is not None or n_channels is not None or rate_hz is not None or fmt == "binary":
+        binary_kw = {
+            "dtype": dtype,
+            "n_channels": n_channels,
+            "rate_hz": rate_hz,
+            "gain_to_uv": gain_uv,
+            "offset_to_uv": offset_uv,
+            "t_start": t_start,
+        }
+    recording = open_recording(raw_path, format=fmt, **binary_kw)  # type: ignore[arg-type]
+    click.echo(f"reading {recording}", err=True)
+    config = DetectionConfig(
+        threshold=threshold,
+        sign=sign,  # type: ignore[arg-type]
+        dead_time_ms=dead_time_ms,
+        noise_seed=seed,
+    )
+    session = run_import(
+        recording,
+        behavior=behavior,
+        trials=trials,
+        config=config,
+        chunk_s=chunk_s,
+        progress=not no_progress,
+        meta=SessionMeta(subject=subject, session_id=raw_path.stem, day=day, source=str(raw_path)),
+    )
+    save_session(session, out, overwrite=overwrite)
+    n_spikes = sum(t.size for t in session.spike_times or [])
+    click.echo(
+        f"wrote {out}: {session.n_channels} channels, {n_spikes} spikes, "
+        f"{session.duration:.1f} s ({session.t_start:.3f}..{session.t_stop:.3f} s)"
+    )
