@@ -1,21 +1,109 @@
-"""`alignnet decode|simulate|embed` (being built)."""
+"""`alignnet decode|simulate|embed`: run a checkpoint on data, write an ``.npz``."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
+from alignnet.cli.train import load_data, parse_days
+
+
+def _save_npz(out: Path, overwrite: bool, **arrays) -> None:
+    import numpy as np
+
+    from alignnet.utils.atomic import atomic_path
+
+    with atomic_path(out, overwrite=overwrite) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+
+def _common(f):
+    f = click.option("--overwrite", is_flag=True, help="Replace an existing --out.")(f)
+    f = click.option("--days", default=None, help="Comma-separated days (default: all).")(f)
+    f = click.option("--out", required=True, type=click.Path(), help="Output .npz file.")(f)
+    f = click.argument("data", type=click.Path(exists=True))(f)
+    f = click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))(f)
+    return f
+
 
 @click.command("decode")
-def decode() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("not implemented yet")
+@_common
+def decode(checkpoint, data, out, days, overwrite) -> None:
+    """Decode behaviour from the spikes of DATA; write behavior [N, D, L] (+ day, trial).
+
+    Prints R^2 and Pearson r when DATA has behaviour.
+    """
+    import numpy as np
+
+    from alignnet.api import AlignNet
+    from alignnet.evaluation.metrics import pearson_r, r2_score
+
+    model = AlignNet.load(checkpoint)
+    windows = load_data(data, days=parse_days(days))
+    pred = model.decode(windows)
+    _save_npz(
+        Path(out),
+        overwrite,
+        behavior=pred,
+        day=windows.day,
+        trial=windows.trial,
+        t_start=windows.t_start,
+    )
+    msg = f"decoded {len(windows)} windows -> {out}"
+    if np.ptp(windows.behavior) > 0:
+        msg += (
+            f"\nR^2 {r2_score(windows.behavior, pred):.3f}   "
+            f"Pearson r {pearson_r(windows.behavior, pred):.3f}"
+        )
+    click.echo(msg)
 
 
 @click.command("simulate")
-def simulate() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("not implemented yet")
+@_common
+@click.option("--sample", is_flag=True, help="Draw Poisson counts instead of writing rates.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+def simulate(checkpoint, data, out, days, overwrite, sample, seed) -> None:
+    """Simulate spikes [N, C, L] (rates in counts/bin, or --sample counts) from DATA's behaviour."""
+    from alignnet.api import AlignNet
+    from alignnet.evaluation.metrics import pearson_r, r2_score
+
+    model = AlignNet.load(checkpoint)
+    windows = load_data(data, days=parse_days(days))
+    sim = model.simulate(windows, sample=sample, seed=seed)
+    _save_npz(
+        Path(out),
+        overwrite,
+        spikes=sim,
+        day=windows.day,
+        trial=windows.trial,
+        t_start=windows.t_start,
+    )
+    click.echo(
+        f"simulated {len(windows)} windows -> {out}\n"
+        f"R^2 {r2_score(windows.spikes, sim):.3f}   Pearson r {pearson_r(windows.spikes, sim):.3f}"
+        " (per channel vs recorded counts)"
+    )
 
 
 @click.command("embed")
-def embed() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("not implemented yet")
+@_common
+@click.option(
+    "--modality",
+    type=click.Choice(["spikes", "behavior"]),
+    default="spikes",
+    show_default=True,
+    help="Which encoder to embed with.",
+)
+def embed(checkpoint, data, out, days, overwrite, modality) -> None:
+    """Embed DATA in the shared latent space: write z [N, E] (L2-normalised) + day, target."""
+    from alignnet.api import AlignNet
+
+    model = AlignNet.load(checkpoint)
+    windows = load_data(data, days=parse_days(days))
+    z = model.embed(**{modality: windows})
+    _save_npz(
+        Path(out), overwrite, z=z, day=windows.day, trial=windows.trial, target=windows.target
+    )
+    click.echo(f"embedded {len(windows)} windows ({modality}) -> {out}  [{z.shape[1]}-d]")

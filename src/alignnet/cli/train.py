@@ -1,15 +1,209 @@
-"""`alignnet pretrain` / `alignnet finetune` (being built)."""
+"""`alignnet pretrain` and `alignnet finetune`: thin layers over `alignnet.api.AlignNet`.
+
+torch is imported inside the commands only (``alignnet --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
+DAYS = click.option(
+    "--days", default=None, help="Comma-separated day indices to use (default: all days)."
+)
+
+
+def parse_days(text: str | None) -> list[int] | None:
+    """``"0,1,5"`` -> ``[0, 1, 5]``; ``"0-3"`` ranges allowed."""
+    if not text:
+        return None
+    days: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo, hi = part.split("-")
+            days.extend(range(int(lo), int(hi) + 1))
+        elif part:
+            days.append(int(part))
+    return days
+
+
+def load_data(path: str | Path, *, days: list[int] | None = None):
+    """A windows ``.npz`` (`load_windows`) or a session file/dir/NWB (`load_sessions` +
+    `sessions_to_windows`), optionally restricted to ``days``."""
+    from alignnet.data.io import load_sessions, load_windows
+    from alignnet.errors import FileFormatError
+
+    path = Path(path)
+    windows = None
+    if path.is_file() and path.suffix == ".npz":
+        try:
+            windows = load_windows(path)
+        except FileFormatError:
+            windows = None  # a session .npz
+    if windows is None:
+        from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+
+        windows = sessions_to_windows(load_sessions(path), PreprocessConfig(), progress=True)
+    if days is not None:
+        from alignnet.errors import DataError
+
+        missing = sorted(set(days) - set(windows.days.tolist()))
+        if missing:
+            raise DataError(
+                f"days {missing} not in the data (present: {windows.days.tolist()})",
+                field="days",
+                source=path,
+            )
+        windows = windows.select_days(days)
+    return windows
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and not overwrite:
+        raise click.ClickException(f"{out} exists; pass --overwrite to replace it")
+
 
 @click.command("pretrain")
-def pretrain() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("not implemented yet")
+@click.argument("data", type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(), help="Checkpoint file to write.")
+@DAYS
+@click.option("--epochs", type=int, default=None, help="Maximum epochs (default: config, 30).")
+@click.option("--batch-size", type=int, default=None, help="Global batch size (default 64).")
+@click.option("--lr", type=float, default=None, help="Peak learning rate (default 2e-3).")
+@click.option(
+    "--neuron",
+    type=click.Choice(["lif", "bitplane", "relu"]),
+    default="lif",
+    show_default=True,
+    help="Activation of the spike U-Net.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["temporal", "2d"]),
+    default="temporal",
+    show_default=True,
+    help="SNN layout (see docs/model.md).",
+)
+@click.option(
+    "--per-day-readin/--no-per-day-readin",
+    default=False,
+    show_default=True,
+    help="A C x C linear read-in per day before the spike encoder.",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, mps.")
+@click.option("--amp/--no-amp", default=False, help="bf16 autocast (CUDA).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from --out.")
+@click.option("--log", "log_csv", type=click.Path(), default=None, help="Per-epoch CSV log.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+def pretrain(
+    data,
+    out,
+    days,
+    epochs,
+    batch_size,
+    lr,
+    neuron,
+    layout,
+    per_day_readin,
+    device,
+    amp,
+    seed,
+    resume,
+    log_csv,
+    overwrite,
+) -> None:
+    """Contrastive pretraining on DATA (windows .npz, session file/dir or NWB).
+
+    Multi-process: torchrun --nproc-per-node N -m alignnet pretrain DATA --out CKPT
+    """
+    from alignnet.api import AlignNet
+    from alignnet.training import distributed
+    from alignnet.training.device import resolve_device
+
+    out = Path(out)
+    if not resume:
+        _check_out(out, overwrite)
+    distributed.init_from_env(resolve_device(device))
+    windows = load_data(data, days=parse_days(days))
+    overrides = {
+        "neuron": neuron,
+        "snn_layout": layout,
+        "per_day_readin": per_day_readin,
+        "device": device,
+        "amp": amp,
+        "seed": seed,
+    }
+    for key, value in (
+        ("pretrain.epochs", epochs),
+        ("batch_size", batch_size),
+        ("pretrain.lr", lr),
+    ):
+        if value is not None:
+            overrides[key] = value
+    model = AlignNet(**overrides)
+    hist = model.pretrain(windows, checkpoint=out, resume=resume, log_csv=log_csv, seed=seed)
+    if distributed.rank() == 0:
+        model.save(out)
+        last = hist.rows[-1]
+        click.echo(
+            f"pretrained on {len(windows)} windows, days {windows.days.tolist()}: "
+            f"{len(hist.rows)} epochs, best epoch {hist.best_epoch} "
+            f"(loss {hist.best_score:.4f}), {last['windows_per_s']:.0f} windows/s -> {out}"
+        )
 
 
 @click.command("finetune")
-def finetune() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("not implemented yet")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", type=click.Path(exists=True))
+@click.option("--task", type=click.Choice(["decode", "simulate"]), required=True)
+@click.option("--out", required=True, type=click.Path(), help="Fine-tuned checkpoint to write.")
+@click.option("--train-days", default=None, help="Comma-separated days to fine-tune on.")
+@click.option("--n-trials", type=int, default=None, help="Use the first N trials of each day.")
+@click.option("--freeze-encoder", is_flag=True, help="Train the decoder side only.")
+@click.option("--epochs", type=int, default=None, help="Maximum epochs (default 30).")
+@click.option("--lr", type=float, default=None, help="Learning rate (default 1e-3).")
+@click.option("--device", default=None, help="auto, cpu, cuda, mps (default: as trained).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--log", "log_csv", type=click.Path(), default=None, help="Per-epoch CSV log.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+def finetune(
+    checkpoint,
+    data,
+    task,
+    out,
+    train_days,
+    n_trials,
+    freeze_encoder,
+    epochs,
+    lr,
+    device,
+    seed,
+    log_csv,
+    overwrite,
+) -> None:
+    """Fine-tune a pretrained CHECKPOINT for decode or simulate on DATA."""
+    from alignnet.api import AlignNet
+
+    out = Path(out)
+    _check_out(out, overwrite)
+    model = AlignNet.load(checkpoint, device=device)
+    if lr is not None:
+        model.config = model.config.with_overrides(**{"finetune.lr": lr})
+    windows = load_data(data, days=parse_days(train_days))
+    hist = model.finetune(
+        windows,
+        task=task,
+        n_trials=n_trials,
+        freeze_encoder=freeze_encoder,
+        epochs=epochs,
+        log_csv=log_csv,
+        seed=seed,
+    )
+    model.save(out)
+    click.echo(
+        f"fine-tuned ({task}) on {len(windows)} windows: {len(hist.rows)} epochs, best epoch "
+        f"{hist.best_epoch} (loss {hist.best_score:.4f}) -> {out}"
+    )

@@ -1,0 +1,461 @@
+"""`AlignNet`: the estimator - pretrain, fine-tune, decode, simulate, embed, save, load.
+
+Units at the boundary: spikes are counts per bin ``[N, C, L]``; behaviour is in the units it
+was given in ``[N, D, L]``; normalisation happens inside (see
+`alignnet.training.normalization`).
+
+Zero-shot use on a new day means: no labelled window of that day is used. The model (pretrained
+and fine-tuned on other days) decodes the new day's spikes after normalising them with
+statistics fitted from that day's own, unlabelled spikes. Few-shot adaptation uses
+``finetune(..., n_trials=N)`` with the first N labelled trials of the day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from alignnet import __version__
+from alignnet.data.session import Session
+from alignnet.data.windows import Windows, first_trials, split_by_trial
+from alignnet.errors import CheckpointError, DataError
+from alignnet.models.alignnet import AlignNetModel
+from alignnet.training import recipes
+from alignnet.training.checkpoint import load_checkpoint, save_checkpoint
+from alignnet.training.config import AlignNetConfig
+from alignnet.training.device import resolve_device
+from alignnet.training.loop import TrainHistory, fit
+from alignnet.training.normalization import Normalizer
+
+Task = Literal["decode", "simulate"]
+_INFER_BATCH = 256
+
+
+def _as_windows(data: Windows | Sequence[Session], *, name: str = "data") -> Windows:
+    if isinstance(data, Windows):
+        return data
+    if isinstance(data, Session) or (
+        isinstance(data, Sequence) and data and all(isinstance(s, Session) for s in data)
+    ):
+        from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+
+        sessions = [data] if isinstance(data, Session) else list(data)
+        return sessions_to_windows(sessions, PreprocessConfig())
+    raise DataError(
+        f"expected Windows or a sequence of Session, got {type(data).__name__}", source=name
+    )
+
+
+def _split_val(windows: Windows, fraction: float, *, seed: int, min_trials: int = 5):
+    """(train, val) split by trial, or (windows, None) when there are too few trials."""
+    if fraction <= 0:
+        return windows, None
+    for d in windows.days:
+        if np.unique(windows.trial[windows.day == d]).size < min_trials:
+            return windows, None
+    tr, va = split_by_trial(windows, test_fraction=fraction, contiguous=False, seed=seed)
+    return windows[tr], windows[va]
+
+
+class AlignNet:
+    """Contrastive spike-behaviour alignment with a hybrid SNN-ANN U-Net (paper Fig. 3-4).
+
+    Args:
+        config: full configuration (default `AlignNetConfig()`).
+        **overrides: fields to replace, e.g. ``neuron="relu"``, ``epochs=5``,
+            ``"model.widths": (32, 64)`` (see `AlignNetConfig.with_overrides`).
+
+    Attributes:
+        network: the torch module (`AlignNetModel`).
+        config: the configuration in use.
+        normalizer: normalisation statistics (fitted by the first training call).
+        tasks: what the network has been trained for (``"pretrain"``, ``"decode"``,
+            ``"simulate"``).
+        history: the last training run's `TrainHistory`.
+    """
+
+    def __init__(self, config: AlignNetConfig | None = None, **overrides: Any) -> None:
+        self.config = (config or AlignNetConfig()).with_overrides(**overrides)
+        self.normalizer = Normalizer(per_day=self.config.per_day_norm)
+        self.tasks: list[str] = []
+        self.history: TrainHistory | None = None
+        self.device = resolve_device(self.config.pretrain.device)
+        self.network = self._build(seed=self.config.pretrain.seed)
+
+    # ------------------------------------------------------------------ helpers
+    def _build(self, *, seed: int, days: list[int] | None = None) -> AlignNetModel:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return AlignNetModel(self.config.model, days=days).to(self.device)
+
+    def _adapt_shape(self, windows: Windows) -> None:
+        """Before any training, take C, D and L from the data (rebuilding the network)."""
+        m = self.config.model
+        shape = (windows.n_channels, windows.n_behavior_dims, windows.window_len)
+        if shape != (m.n_channels, m.n_behavior, m.window_len):
+            self.config = self.config.with_overrides(
+                n_channels=shape[0], n_behavior=shape[1], window_len=shape[2]
+            )
+            self.network = self._build(seed=self.config.pretrain.seed)
+
+    def _check_spikes(self, spikes: np.ndarray, source: str) -> np.ndarray:
+        spikes = np.asarray(spikes, dtype=np.float32)
+        m = self.config.model
+        if spikes.ndim != 3:
+            raise DataError(
+                f"expected [N, C, L], got shape {spikes.shape}", field="spikes", source=source
+            )
+        if spikes.shape[1] != m.n_channels:
+            raise DataError(
+                f"{spikes.shape[1]} channels, but this model was built for {m.n_channels}",
+                field="spikes",
+                source=source,
+            )
+        if spikes.shape[2] != m.window_len:
+            raise DataError(
+                f"window length {spikes.shape[2]} bins, but this model expects {m.window_len}",
+                field="spikes",
+                source=source,
+            )
+        if not np.isfinite(spikes).all():
+            raise DataError("NaN or inf values", field="spikes", source=source)
+        if spikes.shape[0] == 0:
+            raise DataError("no windows (N = 0)", field="spikes", source=source)
+        return spikes
+
+    def _check_behavior(self, behavior: np.ndarray, source: str) -> np.ndarray:
+        behavior = np.asarray(behavior, dtype=np.float32)
+        m = self.config.model
+        if behavior.ndim != 3 or behavior.shape[1:] != (m.n_behavior, m.window_len):
+            raise DataError(
+                f"shape {behavior.shape}, this model expects [N, {m.n_behavior}, {m.window_len}]",
+                field="behavior",
+                source=source,
+            )
+        if not np.isfinite(behavior).all():
+            raise DataError("NaN or inf values", field="behavior", source=source)
+        if behavior.shape[0] == 0:
+            raise DataError("no windows (N = 0)", field="behavior", source=source)
+        if self.normalizer.behavior_mean is None:
+            raise CheckpointError("the model has not been trained (no behaviour statistics)")
+        return behavior
+
+    def _tensors(self, windows: Windows, *, counts: bool = False) -> dict[str, torch.Tensor]:
+        t = {
+            "spikes": torch.from_numpy(self.normalizer.spikes(windows.spikes, windows.day)),
+            "behavior": torch.from_numpy(self.normalizer.behavior(windows.behavior)),
+            "day": torch.from_numpy(windows.day),
+        }
+        if counts:
+            t["counts"] = torch.from_numpy(windows.spikes)
+        return t
+
+    def _payload(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            "normalizer": self.normalizer.to_dict(),
+            "tasks": list(self.tasks),
+            "readin_days": (
+                self.network.readin.days.tolist() if self.network.readin is not None else []
+            ),
+        }
+
+    def _prepare(self, data, name: str) -> Windows:
+        windows = _as_windows(data, name=name)
+        if len(windows) == 0:
+            raise DataError("empty training set (0 windows)", source=name)
+        if not self.tasks:
+            self._adapt_shape(windows)
+        self._check_spikes(windows.spikes, name)
+        return windows
+
+    # ------------------------------------------------------------------ training
+    def pretrain(
+        self,
+        data: Windows | Sequence[Session],
+        *,
+        val: Windows | None = None,
+        epochs: int | None = None,
+        checkpoint: str | Path | None = None,
+        resume: bool = False,
+        log_csv: str | Path | None = None,
+        progress: bool = True,
+        seed: int | None = None,
+    ) -> TrainHistory:
+        """Contrastive pretraining of both autoencoders on windows of all given days.
+
+        Args:
+            data: training windows (spikes ``[N, C, L]`` counts, behaviour ``[N, D, L]``) or
+                sessions (preprocessed with the default `PreprocessConfig`). Batches mix
+                all days, so InfoNCE negatives come from every day.
+            val: validation windows for early stopping (default: a ``val_fraction`` share
+                of the trials of ``data``).
+            epochs, seed: override ``config.pretrain``.
+            checkpoint: file written after every epoch (and at the end).
+            resume: continue an interrupted run from ``checkpoint``.
+            log_csv: per-epoch CSV log.
+            progress: show progress bars.
+        """
+        windows = self._prepare(data, "pretrain data")
+        cfg = self.config.pretrain
+        seed = cfg.seed if seed is None else seed
+        if seed != cfg.seed or not self.tasks:
+            self.network = self._build(seed=seed, days=[int(d) for d in windows.days])
+        train_w, val_w = (
+            (windows, val)
+            if val is not None
+            else _split_val(windows, self.config.val_fraction, seed=seed)
+        )
+        self.normalizer.fit_spikes(train_w.spikes, train_w.day)
+        self.normalizer.fit_behavior(train_w.behavior)
+        if self.network.readin is not None:
+            self.network.readin.add_days([int(d) for d in windows.days])
+        run_cfg = self.config.with_overrides(
+            **{"pretrain.seed": seed, **({"pretrain.epochs": epochs} if epochs else {})}
+        ).pretrain
+        c = self.config
+        if "pretrain" not in self.tasks:
+            self.tasks.append("pretrain")
+        self.history = fit(
+            self.network,
+            recipes.pretrain_loss(
+                contrastive_weight=c.contrastive_weight,
+                spike_weight=c.spike_recon_weight,
+                behavior_weight=c.behavior_recon_weight,
+            ),
+            self._tensors(train_w),
+            val=None if val_w is None else self._tensors(val_w),
+            config=run_cfg,
+            checkpoint=checkpoint,
+            checkpoint_extra=self._payload,
+            resume=resume,
+            log_csv=log_csv,
+            progress=progress,
+            desc="pretrain",
+        )
+        return self.history
+
+    def finetune(
+        self,
+        data: Windows | Sequence[Session],
+        *,
+        task: Task,
+        n_trials: int | None = None,
+        freeze_encoder: bool = False,
+        val: Windows | None = None,
+        epochs: int | None = None,
+        checkpoint: str | Path | None = None,
+        resume: bool = False,
+        log_csv: str | Path | None = None,
+        progress: bool = True,
+        seed: int | None = None,
+    ) -> TrainHistory:
+        """Supervised fine-tuning of a cross-branch path (paper Figure 4).
+
+        Args:
+            data: labelled windows of the fine-tuning day(s). Spike statistics of a day not
+                seen before are fitted from all of its windows' spikes (unlabelled use).
+            task: ``"decode"`` (spikes -> behaviour, MSE) or ``"simulate"`` (behaviour ->
+                spike rates, MSE or Poisson NLL per ``config.simulate_loss``).
+            n_trials: use only the first N trials of each day (few-shot adaptation).
+            freeze_encoder: train only the decoder side (the task's encoder is fixed).
+            val, epochs, checkpoint, resume, log_csv, progress, seed: as in `pretrain`
+                (``config.finetune`` settings).
+        """
+        if task not in ("decode", "simulate"):
+            raise ValueError(f"task must be 'decode' or 'simulate', got {task!r}")
+        windows = self._prepare(data, "finetune data")
+        if self.normalizer.behavior_mean is None:
+            self.network = self._build(seed=self.config.finetune.seed)
+        self.normalizer.fit_spikes(windows.spikes, windows.day)
+        self.normalizer.fit_behavior(windows.behavior)
+        if self.network.readin is not None:
+            self.network.readin.add_days([int(d) for d in windows.days])
+            self.network.to(self.device)
+        if n_trials is not None:
+            windows = windows[first_trials(windows, n_trials=n_trials)]
+            if len(windows) == 0:
+                raise DataError(f"no windows in the first {n_trials} trials", source="finetune")
+        cfg = self.config.finetune
+        seed = cfg.seed if seed is None else seed
+        train_w, val_w = (
+            (windows, val)
+            if val is not None
+            else _split_val(windows, self.config.val_fraction, seed=seed)
+        )
+        if task == "simulate" and "simulate" not in self.tasks:
+            recipes.init_rate_head(
+                self.network,
+                count_mean=self.normalizer.count_mean,
+                count_std=self.normalizer.count_std,
+            )
+        loss = (
+            recipes.decode_loss()
+            if task == "decode"
+            else recipes.simulate_loss(self.config.simulate_loss)
+        )
+        run_cfg = self.config.with_overrides(
+            **{"finetune.seed": seed, **({"finetune.epochs": epochs} if epochs else {})}
+        ).finetune
+        if task not in self.tasks:
+            self.tasks.append(task)
+        self.history = fit(
+            self.network,
+            loss,
+            self._tensors(train_w, counts=task == "simulate"),
+            val=None if val_w is None else self._tensors(val_w, counts=task == "simulate"),
+            parameters=recipes.finetune_parameters(
+                self.network, task=task, freeze_encoder=freeze_encoder
+            ),
+            config=run_cfg,
+            checkpoint=checkpoint,
+            checkpoint_extra=self._payload,
+            resume=resume,
+            log_csv=log_csv,
+            progress=progress,
+            desc=f"finetune {task}",
+        )
+        return self.history
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def _run(self, mode: str, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+        self.network.eval()
+        n = next(iter(inputs.values())).shape[0]
+        parts: dict[str, list[np.ndarray]] = {}
+        for start in range(0, n, _INFER_BATCH):
+            batch = {
+                k: torch.from_numpy(v[start : start + _INFER_BATCH]).to(self.device)
+                for k, v in inputs.items()
+            }
+            out = self.network(**batch, mode=mode)
+            for k, v in out.items():
+                parts.setdefault(k, []).append(v.float().cpu().numpy())
+        return {k: np.concatenate(v) for k, v in parts.items()}
+
+    def _spike_inputs(self, spikes, day) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(spikes, Windows):
+            days = spikes.day
+            spikes = spikes.spikes
+        else:
+            days = None
+        spikes = self._check_spikes(spikes, "spikes")
+        if days is None:
+            days = np.full(spikes.shape[0], -1 if day is None else int(day), dtype=np.int64)
+        if day is None and not isinstance(days, np.ndarray):
+            days = np.asarray(days)
+        return self.normalizer.spikes(spikes, days), days.astype(np.int64)
+
+    def decode(self, spikes: np.ndarray | Windows, *, day: int | None = None) -> np.ndarray:
+        """Decode behaviour from spikes (spike encoder -> behaviour decoder).
+
+        Args:
+            spikes: ``[N, C, L]`` counts per bin, or `Windows` (their ``day`` is used).
+            day: recording day of an array input. A day seen in training uses its stored
+                statistics; None or an unseen day normalises with the statistics of
+                ``spikes`` themselves (zero-shot on a new day).
+
+        Returns:
+            ``[N, D, L]`` float32 behaviour in the training data's units.
+        """
+        if "decode" not in self.tasks:
+            raise CheckpointError(
+                "this model has not been fine-tuned for decoding; run finetune(task='decode') "
+                "first (zero-shot = fine-tuned on other days, see docs/model.md)"
+            )
+        z, days = self._spike_inputs(spikes, day)
+        out = self._run("decode", spikes=z, day=days)["behavior"]
+        return self.normalizer.behavior_inverse(out)
+
+    def simulate(
+        self, behavior: np.ndarray | Windows, *, sample: bool = False, seed: int | None = None
+    ) -> np.ndarray:
+        """Simulate spikes from behaviour (behaviour encoder -> spike decoder).
+
+        Args:
+            behavior: ``[N, D, L]`` behaviour (training units), or `Windows`.
+            sample: draw Poisson counts from the rates instead of returning the rates.
+            seed: seed of the Poisson draw (same seed -> same counts).
+
+        Returns:
+            ``[N, C, L]`` float32 rates (expected counts per bin, >= 0) or sampled counts.
+        """
+        if "simulate" not in self.tasks:
+            raise CheckpointError(
+                "this model has not been fine-tuned for simulation; run "
+                "finetune(task='simulate') first"
+            )
+        if isinstance(behavior, Windows):
+            behavior = behavior.behavior
+        behavior = self._check_behavior(behavior, "behavior")
+        rates = self._run("simulate", behavior=self.normalizer.behavior(behavior))["rates"]
+        if not sample:
+            return rates
+        rng = np.random.default_rng(seed)
+        return rng.poisson(rates.astype(np.float64)).astype(np.float32)
+
+    def embed(
+        self,
+        *,
+        spikes: np.ndarray | Windows | None = None,
+        behavior: np.ndarray | Windows | None = None,
+        day: int | None = None,
+    ) -> np.ndarray:
+        """Embeddings in the shared latent space: ``[N, E]`` float32, L2-normalised.
+
+        Give exactly one of ``spikes`` (``[N, C, L]`` counts) and ``behavior`` (``[N, D, L]``).
+        """
+        if (spikes is None) == (behavior is None):
+            raise ValueError("give exactly one of spikes= and behavior=")
+        if spikes is not None:
+            z, days = self._spike_inputs(spikes, day)
+            return self._run("embed_spikes", spikes=z, day=days)["z"]
+        if isinstance(behavior, Windows):
+            behavior = behavior.behavior
+        behavior = self._check_behavior(behavior, "behavior")
+        return self._run("embed_behavior", behavior=self.normalizer.behavior(behavior))["z"]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write one checkpoint file atomically: weights, config, statistics, tasks, version."""
+        save_checkpoint(path, {**self._payload(), "model_state": self.network.state_dict()})
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | None = None) -> AlignNet:
+        """Read a checkpoint written by `save` or by a training run (any epoch)."""
+        data = load_checkpoint(path)
+        try:
+            config = AlignNetConfig.from_dict(data["config"])
+            normalizer = Normalizer.from_dict(data["normalizer"])
+            state = data["model_state"]
+        except KeyError as exc:
+            raise CheckpointError(f"{path}: checkpoint lacks {exc}") from exc
+        if device is not None:
+            config = config.with_overrides(device=device)
+        self = cls.__new__(cls)
+        self.config, self.normalizer = config, normalizer
+        self.tasks = list(data.get("tasks", []))
+        self.history = None
+        if "train_state" in data:
+            self.history = TrainHistory.from_dict(data["train_state"]["history"])
+        self.device = resolve_device(config.pretrain.device)
+        self.network = self._build(seed=0, days=list(data.get("readin_days", [])))
+        try:
+            self.network.load_state_dict(state)
+        except RuntimeError as exc:
+            raise CheckpointError(
+                f"{path}: weights do not fit the stored configuration: {exc}"
+            ) from exc
+        self.network.to(self.device)
+        return self
+
+    def __repr__(self) -> str:
+        m = self.config.model
+        return (
+            f"AlignNet(C={m.n_channels}, D={m.n_behavior}, L={m.window_len}, neuron={m.neuron!r}, "
+            f"layout={m.snn_layout!r}, trained={self.tasks}, version={__version__})"
+        )

@@ -1,0 +1,262 @@
+"""The AlignNet network (paper Figure 3 and Figure 4).
+
+Two autoencoders with no shared weights and a contrastive module:
+- spike autoencoder: U-Net whose activations are spiking neurons (``lif``), bit-plane blocks
+  or ReLU, in one of two layouts (see `alignnet.training.config.ModelConfig.snn_layout`);
+- behaviour autoencoder: a per-bin MLP lifts ``[B, D, L]`` to ``[B, C, L]`` (the spike width,
+  so both latents and all skip features have the same shapes), the same U-Net shape with ReLU,
+  and a per-bin linear read-out back to D;
+- projection heads: latent pooled over time (and channels in the 2-D layout), MLP,
+  L2-normalised ``[B, E]`` embeddings for the symmetric InfoNCE.
+
+Fine-tuning paths (Figure 4) route one branch's encoder *and its skip features* into the
+other branch's decoder:
+- decode: spike encoder -> behaviour decoder -> ``[B, D, L]`` (normalised behaviour units);
+- simulate: behaviour encoder -> spike decoder -> softplus -> ``[B, C, L]`` rates (counts/bin).
+
+In the 2-D layout the spike branch runs ``T = time_steps`` LIF steps on ``[T*B, ...]`` tensors
+(time-major). Features crossing from the spike branch to the ANN branch are averaged over T
+(rate read-out); features crossing the other way are repeated T times.
+
+Inputs to every path are *normalised* (z-scored) spikes and behaviour; the estimator in
+`alignnet.api` does the normalisation and its inverse.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from alignnet.models.activations import make_activation
+from alignnet.models.losses import LearnableTemperature
+from alignnet.models.unet import UNetDecoder, UNetEncoder
+from alignnet.training.config import ModelConfig
+
+Mode = Literal["pretrain", "decode", "simulate", "embed_spikes", "embed_behavior"]
+
+
+class PerDayReadin(nn.Module):
+    """One C x C linear map per recording day, applied per bin before the spike encoder.
+
+    Weights ``[n_days, C, C]`` start at the identity; windows of a day without a read-in pass
+    through unchanged (identity). Stored as one tensor so every batch touches every parameter
+    (no unused parameters under DDP).
+    """
+
+    def __init__(self, n_channels: int, days: list[int]) -> None:
+        super().__init__()
+        self.n_channels = n_channels
+        self.register_buffer("days", torch.tensor(sorted(days), dtype=torch.long))
+        eye = torch.eye(n_channels).expand(len(days), n_channels, n_channels)
+        self.weight = nn.Parameter(eye.clone())
+
+    def add_days(self, days: list[int]) -> None:
+        """Add fresh identity read-ins for days not seen before (e.g. a new fine-tuning day)."""
+        new = sorted(set(int(d) for d in days) - set(self.days.tolist()))
+        if not new:
+            return
+        eye = torch.eye(self.n_channels, device=self.weight.device)
+        weight = torch.cat([self.weight.data, eye.expand(len(new), -1, -1)])
+        all_days = torch.cat([self.days, torch.tensor(new, device=self.days.device)])
+        order = torch.argsort(all_days)
+        self.days = all_days[order]
+        self.weight = nn.Parameter(weight[order].clone())
+
+    def forward(self, spikes: torch.Tensor, day: torch.Tensor | None) -> torch.Tensor:
+        """``[B, C, L]`` -> ``[B, C, L]``; ``day`` is ``[B]`` day ids (None: identity)."""
+        if day is None or self.days.numel() == 0:
+            return spikes
+        match = day[:, None] == self.days[None, :]
+        known = match.any(dim=1)
+        weight = self.weight[match.float().argmax(dim=1)]
+        mapped = torch.bmm(weight.to(spikes.dtype), spikes)
+        return torch.where(known[:, None, None], mapped, spikes)
+
+
+def _mlp(in_width: int, hidden: int, out_width: int, *, dims: int = 1) -> nn.Sequential:
+    """Per-bin MLP as 1x1 convolutions over ``[B, W, L]`` (``dims=1``) or a plain MLP (0)."""
+    if dims == 0:
+        return nn.Sequential(nn.Linear(in_width, hidden), nn.ReLU(), nn.Linear(hidden, out_width))
+    return nn.Sequential(
+        nn.Conv1d(in_width, hidden, kernel_size=1),
+        nn.ReLU(),
+        nn.Conv1d(hidden, out_width, kernel_size=1),
+    )
+
+
+class AlignNetModel(nn.Module):
+    """Spike SNN U-Net autoencoder + behaviour ANN U-Net autoencoder + projection heads.
+
+    Args:
+        config: architecture.
+        days: recording days that get a per-day read-in (only if ``config.per_day_readin``).
+
+    ``forward(spikes=, behavior=, day=, mode=)`` is the single entry point (so that DDP and
+    ``torch.compile`` see every path); see `Mode`. Shapes: spikes ``[B, C, L]``, behaviour
+    ``[B, D, L]``, day ``[B]`` int64.
+    """
+
+    def __init__(self, config: ModelConfig, *, days: list[int] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        c, d = config.n_channels, config.n_behavior
+        two_d = config.snn_layout == "2d"
+        self.time_steps = config.time_steps if two_d else 1
+        dims = 2 if two_d else 1
+        unet_in = 1 if two_d else c
+
+        def spike_act() -> nn.Module:
+            return make_activation(
+                config.neuron,
+                time_mode="repeat" if two_d else "temporal",
+                time_steps=self.time_steps,
+                **config.neuron_kw,
+            )
+
+        shape = {"dims": dims}
+        self.readin = PerDayReadin(c, list(days or [])) if config.per_day_readin else None
+        self.spike_encoder = UNetEncoder(
+            unet_in, config.widths, config.latent_width, make_act=spike_act, **shape
+        )
+        self.spike_decoder = UNetDecoder(
+            unet_in, config.widths, config.latent_width, make_act=spike_act, **shape
+        )
+        self.behavior_lift = _mlp(d, config.behavior_mlp_hidden, c)
+        self.behavior_encoder = UNetEncoder(
+            unet_in, config.widths, config.latent_width, make_act=nn.ReLU, **shape
+        )
+        self.behavior_decoder = UNetDecoder(
+            unet_in, config.widths, config.latent_width, make_act=nn.ReLU, **shape
+        )
+        self.behavior_readout = nn.Conv1d(c, d, kernel_size=1)
+        self.spike_projection = _mlp(
+            config.latent_width, config.proj_hidden, config.embed_dim, dims=0
+        )
+        self.behavior_projection = _mlp(
+            config.latent_width, config.proj_hidden, config.embed_dim, dims=0
+        )
+        low, high = config.temperature_range
+        self.temperature = LearnableTemperature(config.init_temperature, low=low, high=high)
+        # Simulate head: rates = softplus(scale * y + bias) per channel (set from count stats).
+        self.rate_scale = nn.Parameter(torch.ones(c))
+        self.rate_bias = nn.Parameter(torch.zeros(c))
+
+    # ---------------------------------------------------------------- layout adapters
+    def _spike_in(self, spikes: torch.Tensor) -> torch.Tensor:
+        """``[B, C, L]`` -> the spike U-Net's input (``[T*B, 1, C, L]`` in the 2-D layout)."""
+        if self.config.snn_layout == "temporal":
+            return spikes
+        x = spikes.unsqueeze(1)
+        return x.repeat(self.time_steps, 1, 1, 1)
+
+    def _spike_out(self, y: torch.Tensor) -> torch.Tensor:
+        """Spike decoder output -> ``[B, C, L]`` (2-D: mean over the T steps)."""
+        if self.config.snn_layout == "temporal":
+            return y
+        return self._to_ann(y).squeeze(1)
+
+    def _behavior_in(self, lifted: torch.Tensor) -> torch.Tensor:
+        return lifted if self.config.snn_layout == "temporal" else lifted.unsqueeze(1)
+
+    def _behavior_out(self, y: torch.Tensor) -> torch.Tensor:
+        return y if self.config.snn_layout == "temporal" else y.squeeze(1)
+
+    def _to_ann(self, x: torch.Tensor) -> torch.Tensor:
+        """Spike-branch feature ``[T*B, ...]`` -> ``[B, ...]`` (mean over time steps)."""
+        if self.time_steps == 1:
+            return x
+        return x.reshape(self.time_steps, -1, *x.shape[1:]).mean(dim=0)
+
+    def _to_snn(self, x: torch.Tensor) -> torch.Tensor:
+        """ANN-branch feature ``[B, ...]`` -> ``[T*B, ...]`` (repeated over time steps)."""
+        if self.time_steps == 1:
+            return x
+        return x.repeat(self.time_steps, *([1] * (x.dim() - 1)))
+
+    # ---------------------------------------------------------------- branches
+    def encode_spikes(
+        self, spikes: torch.Tensor, day: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Normalised spikes ``[B, C, L]`` -> (latent, skips) in the spike branch's layout."""
+        if self.readin is not None:
+            spikes = self.readin(spikes, day)
+        return self.spike_encoder(self._spike_in(spikes))
+
+    def encode_behavior(self, behavior: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Normalised behaviour ``[B, D, L]`` -> (latent, skips) of the behaviour branch."""
+        return self.behavior_encoder(self._behavior_in(self.behavior_lift(behavior)))
+
+    def decode_spikes(self, h: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        """Spike decoder: ``[B, C, L]`` in normalised spike units."""
+        return self._spike_out(self.spike_decoder(h, skips))
+
+    def decode_behavior(self, h: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        """Behaviour decoder: ``[B, D, L]`` in normalised behaviour units."""
+        return self.behavior_readout(self._behavior_out(self.behavior_decoder(h, skips)))
+
+    def _pool(self, h: torch.Tensor) -> torch.Tensor:
+        return h.flatten(2).mean(dim=2)
+
+    def embed_spikes_from_latent(self, h: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.spike_projection(self._pool(self._to_ann(h))).float(), dim=1)
+
+    def embed_behavior_from_latent(self, h: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.behavior_projection(self._pool(h)).float(), dim=1)
+
+    def rates_from(self, y: torch.Tensor) -> torch.Tensor:
+        """Spike decoder output ``[B, C, L]`` -> non-negative rates (counts per bin)."""
+        return F.softplus(self.rate_scale[:, None] * y + self.rate_bias[:, None])
+
+    # ---------------------------------------------------------------- entry point
+    def forward(
+        self,
+        spikes: torch.Tensor | None = None,
+        behavior: torch.Tensor | None = None,
+        *,
+        day: torch.Tensor | None = None,
+        mode: Mode = "pretrain",
+    ) -> dict[str, torch.Tensor]:
+        """Run one path; returns a dict of tensors.
+
+        - ``"pretrain"``: ``spike_recon`` ``[B, C, L]``, ``behavior_recon`` ``[B, D, L]``,
+          ``z_spikes``/``z_behavior`` ``[B, E]`` and ``temperature`` (scalar);
+        - ``"decode"``: ``behavior`` ``[B, D, L]`` (normalised units);
+        - ``"simulate"``: ``rates`` ``[B, C, L]`` (counts per bin, >= 0);
+        - ``"embed_spikes"`` / ``"embed_behavior"``: ``z`` ``[B, E]``.
+        """
+        if mode == "pretrain":
+            hs, skips_s = self.encode_spikes(spikes, day)
+            hb, skips_b = self.encode_behavior(behavior)
+            return {
+                "spike_recon": self.decode_spikes(hs, skips_s),
+                "behavior_recon": self.decode_behavior(hb, skips_b),
+                "z_spikes": self.embed_spikes_from_latent(hs),
+                "z_behavior": self.embed_behavior_from_latent(hb),
+                "temperature": self.temperature(),
+            }
+        if mode == "decode":
+            hs, skips_s = self.encode_spikes(spikes, day)
+            cross = [self._to_ann(s) for s in skips_s]
+            return {"behavior": self.decode_behavior(self._to_ann(hs), cross)}
+        if mode == "simulate":
+            hb, skips_b = self.encode_behavior(behavior)
+            cross = [self._to_snn(s) for s in skips_b]
+            return {"rates": self.rates_from(self.decode_spikes(self._to_snn(hb), cross))}
+        if mode == "embed_spikes":
+            hs, _ = self.encode_spikes(spikes, day)
+            return {"z": self.embed_spikes_from_latent(hs)}
+        if mode == "embed_behavior":
+            hb, _ = self.encode_behavior(behavior)
+            return {"z": self.embed_behavior_from_latent(hb)}
+        raise ValueError(f"unknown mode {mode!r}")
+
+    def encoder_parameters(self, task: Literal["decode", "simulate"]) -> list[nn.Parameter]:
+        """Parameters of the encoder a fine-tuning task reads (frozen by ``freeze_encoder``)."""
+        if task == "decode":
+            mods = [self.spike_encoder] + ([self.readin] if self.readin is not None else [])
+        else:
+            mods = [self.behavior_lift, self.behavior_encoder]
+        return [p for m in mods for p in m.parameters()]

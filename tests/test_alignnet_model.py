@@ -1,0 +1,67 @@
+import pytest
+import torch
+
+from alignnet.models.alignnet import AlignNetModel, PerDayReadin
+from alignnet.training.config import ModelConfig
+from alignnet.training.flops import count_macs, model_summary
+
+TINY = {
+    "n_channels": 8,
+    "window_len": 16,
+    "widths": (4, 6),
+    "latent_width": 5,
+    "behavior_mlp_hidden": 6,
+    "embed_dim": 4,
+    "proj_hidden": 8,
+    "time_steps": 2,
+}
+
+
+@pytest.mark.parametrize("layout", ["temporal", "2d"])
+@pytest.mark.parametrize("neuron", ["lif", "relu"])
+def test_every_path_has_the_documented_shape(layout, neuron):
+    torch.manual_seed(0)
+    net = AlignNetModel(ModelConfig(snn_layout=layout, neuron=neuron, **TINY))
+    s, b = torch.randn(3, 8, 16), torch.randn(3, 2, 16)
+    out = net(spikes=s, behavior=b)
+    assert out["spike_recon"].shape == (3, 8, 16)
+    assert out["behavior_recon"].shape == (3, 2, 16)
+    for key in ("z_spikes", "z_behavior"):
+        assert out[key].shape == (3, 4)
+        assert torch.allclose(out[key].norm(dim=1), torch.ones(3), atol=1e-5)
+    assert net(spikes=s, mode="decode")["behavior"].shape == (3, 2, 16)
+    rates = net(behavior=b, mode="simulate")["rates"]
+    assert rates.shape == (3, 8, 16) and (rates >= 0).all()
+    assert net(spikes=s, mode="embed_spikes")["z"].shape == (3, 4)
+
+
+def test_decode_path_is_differentiable_through_spike_encoder():
+    net = AlignNetModel(ModelConfig(neuron="lif", **TINY))
+    net(spikes=torch.randn(4, 8, 16) * 3, mode="decode")["behavior"].pow(2).mean().backward()
+    grads = [p.grad for p in net.spike_encoder.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+    assert all(p.grad is None for p in net.behavior_encoder.parameters())
+
+
+def test_per_day_readin_identity_for_unknown_days_and_grows():
+    readin = PerDayReadin(3, [0, 2])
+    with torch.no_grad():
+        readin.weight[1].mul_(2.0)  # day 2
+    x = torch.randn(3, 3, 5)
+    y = readin(x, torch.tensor([0, 2, 7]))
+    assert torch.allclose(y[0], x[0]) and torch.allclose(y[1], 2 * x[1]) and torch.equal(y[2], x[2])
+    readin.add_days([1, 2])
+    assert readin.days.tolist() == [0, 1, 2]
+    assert torch.allclose(readin(x, torch.tensor([2, 2, 2]))[1], 2 * x[1])
+
+
+def test_count_macs_matches_hand_count():
+    conv = torch.nn.Sequential(torch.nn.Conv1d(4, 6, 3, padding=1), torch.nn.Linear(10, 2))
+    macs = count_macs(conv, lambda: conv(torch.randn(2, 4, 10)))
+    assert macs["total"] == 2 * 6 * 10 * 4 * 3 + 2 * 6 * 2 * 10
+
+
+def test_model_summary_reports_flops_per_window():
+    s = model_summary(AlignNetModel(ModelConfig(**TINY)))
+    assert s["parameters"] > 0
+    assert s["flops_per_window"]["pretrain"] > s["flops_per_window"]["decode"] > 0
