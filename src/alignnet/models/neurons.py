@@ -1,32 +1,237 @@
-"""Multi-step LIF neurons (paper eq. 10-12). Tensors are time-first: ``[T, B, ...]``.
+"""Multi-step leaky integrate-and-fire neurons (paper eq. 10-12, SpikingJelly semantics).
 
-PLACEHOLDER eager implementation; the fused path replaces the internals, keeping this API.
+Tensors are time-first, ``[T, B, ...]``; the membrane state exists only inside one forward call
+(it starts at ``H[-1] = V_reset`` every call, so nothing leaks between batches).
+
+Per step (membrane potentials in the same units as the input current ``I = x[t]``)::
+
+    V[t] = H[t-1] + (I[t] - (H[t-1] - V_reset)) / tau          # charge (decay_input)
+    S[t] = Heaviside(V[t] - v_th)                               # fire (1 where V >= v_th)
+    H[t] = V_reset * S[t] + V[t] * (1 - S[t])                   # hard reset
+
+Three interchangeable implementations (same spikes - the fused path may differ only where V
+is within about one float ulp of the threshold - and input gradients equal within rounding; see ``docs/spiking.md`` and ``benchmarks/lif.py``):
+
+- ``"eager"``: the reference loop over ``x.unbind(0)`` with autograd through every step.
+- ``"fused"``: one ``torch.autograd.Function``. The forward runs without autograd, on the
+  negated shifted potential ``W = V_reset - V``, two kernels per step into preallocated
+  buffers, and saves only ``W`` (one ``[T, B, ...]`` tensor). The backward solves the
+  reverse-time recurrence of the gradient: everything that does not depend on the recurrence
+  is computed for all steps at once in large vectorised ops, leaving one ``addcmul_`` per
+  step. Both run over cache-sized column blocks of the flattened ``[T, N]`` buffer.
+- ``"compile"``: ``torch.compile`` of the eager loop (fast after a slow first call).
+- ``"auto"``: fused on CPU; on CUDA compiled when Triton is importable, else fused.
 """
 
 from __future__ import annotations
 
+import importlib.util
+
 import torch
 from torch import nn
 
+from alignnet.models import surrogate as sg
 
-class _ATanSpike(torch.autograd.Function):
+BACKENDS = ("auto", "eager", "fused", "compile")
+
+
+# ----------------------------------------------------------------------------- eager reference
+def lif_eager(
+    x: torch.Tensor,
+    *,
+    tau: float,
+    v_threshold: float,
+    v_reset: float,
+    surrogate: str,
+    alpha: float,
+    detach_reset: bool,
+) -> torch.Tensor:
+    """Reference LIF loop, literally eq. 10-12. ``x``: ``[T, B, ...]`` -> spikes, same shape."""
+    h = torch.full_like(x[0], v_reset)
+    spikes = []
+    for x_t in x.unbind(0):
+        v = h + (x_t - (h - v_reset)) / tau
+        s = sg.SurrogateSpike.apply(v - v_threshold, surrogate, alpha)
+        s_r = s.detach() if detach_reset else s
+        h = v_reset * s_r + v * (1.0 - s_r)
+        spikes.append(s)
+    return torch.stack(spikes)
+
+
+# ----------------------------------------------------------------------------- fused path
+#: Column-block size of the fused path, in bytes per ``[T, block]`` tensor. 4 MiB was the best
+#: of 256 KiB / 1 MiB / 4 MiB / unblocked at the anchor shapes on a 2-core CPU: blocks keep the
+#: vectorised passes and the per-step loop in cache and every temporary below glibc's 32 MiB
+#: mmap threshold (a fresh mmap costs a page fault per 4 KiB), with few enough kernel launches.
+BLOCK_BYTES = 1 << 22
+
+
+def _column_blocks(t_steps: int, n_cols: int, itemsize: int) -> list[tuple[int, int]]:
+    """``(start, width)`` of the column blocks of a ``[T, N]`` buffer (see ``BLOCK_BYTES``)."""
+    width = max(256, BLOCK_BYTES // max(1, t_steps * itemsize))
+    return [(start, min(width, n_cols - start)) for start in range(0, n_cols, width)]
+
+
+def lif_forward_potentials(x: torch.Tensor, *, tau: float, v_threshold: float, v_reset: float):
+    """Run the LIF forward without autograd.
+
+    Args:
+        x: input current ``[T, B, ...]`` (float).
+
+    Returns:
+        ``(w, spikes)``: ``w = V_reset - V`` (the negated, shifted potential before reset),
+        ``[T, B, ...]``; spikes ``[T, B, ...]`` as ``x.dtype``.
+
+    With ``U = V - V_reset`` and ``th = v_th - V_reset`` the recurrence is
+    ``U[t] = I[t]/tau + (1 - 1/tau) * (U[t-1] if U[t-1] < th else 0)``, ``U[-1] = 0``. It is run
+    on ``W = -U`` so that the reset is exactly ``torch.threshold(W, -th, 0)`` (keep ``W`` where
+    ``W > -th``, i.e. no spike): two same-dtype kernels per step into a preallocated buffer
+    (mixed bool/float kernels are several times slower on CPU), column block by column block.
+    """
+    k = 1.0 / tau
+    th = v_threshold - v_reset
+    t_steps = x.shape[0]
+    with torch.no_grad():
+        x2 = x.reshape(t_steps, -1)
+        w = torch.empty_like(x2)
+        spikes = torch.empty_like(x2)
+        blocks = _column_blocks(t_steps, x2.shape[1], x2.element_size())
+        kept = torch.empty(blocks[0][1], dtype=x.dtype, device=x.device) if blocks else None
+        for start, width in blocks:
+            wb = w.narrow(1, start, width)
+            torch.mul(x2.narrow(1, start, width), -k, out=wb)
+            kb = kept[:width]
+            steps = wb.unbind(0)
+            for prev, cur in zip(steps[:-1], steps[1:], strict=True):
+                torch.threshold(prev, -th, 0.0, out=kb)
+                cur.add_(kb, alpha=1.0 - k)
+            torch.le(wb, -th, out=spikes.narrow(1, start, width))
+    return w.view(x.shape), spikes.view(x.shape)
+
+
+def lif_backward_input_grad(
+    w: torch.Tensor,
+    grad_spikes: torch.Tensor,
+    *,
+    tau: float,
+    v_threshold: float,
+    v_reset: float,
+    surrogate: str,
+    alpha: float,
+    detach_reset: bool,
+) -> torch.Tensor:
+    """Gradient of the loss w.r.t. the input current, from the saved ``W = V_reset - V``.
+
+    With ``g[t] = dL/dS[t]``, ``U = -W``, ``sg[t]`` the surrogate derivative at ``U[t] - th``
+    and ``k = 1/tau``, the reverse-time recurrence of ``Z = k * dL/dU`` is::
+
+        Z[t] = k * g[t] * sg[t] + C[t] * Z[t+1],
+        C[t] = (1 - k) * ((1 - S[t]) - U[t] * sg[t])      # (1 - k) * (1 - S[t]) if detach_reset
+        dL/dI[t] = Z[t]
+
+    (``dL/dS`` reaches ``U`` through the spike and, via ``H = V(1 - S)``, through the reset.)
+    Per column block, everything but the recurrence is computed for all steps at once; the
+    loop is one ``addcmul_`` per step. The surrogate derivatives are even, so
+    ``sg(U - th) = sg(W + th)``.
+    """
+    derivative, _ = sg.resolve(surrogate, alpha)
+    k = 1.0 / tau
+    th = v_threshold - v_reset
+    t_steps = w.shape[0]
+    w2 = w.reshape(t_steps, -1)
+    g2 = grad_spikes.reshape(t_steps, -1)
+    z = torch.empty_like(w2)
+    blocks = _column_blocks(t_steps, w2.shape[1], w2.element_size())
+    coeff_buf = torch.empty(
+        (t_steps, blocks[0][1] if blocks else 0), dtype=w.dtype, device=w.device
+    )
+    for start, width in blocks:
+        wb, zb = w2.narrow(1, start, width), z.narrow(1, start, width)
+        cb = coeff_buf.narrow(1, 0, width)
+        torch.add(wb, th, out=zb)
+        derivative(zb, alpha, inplace=True, scale=k)  # zb = k * sg
+        torch.gt(wb, -th, out=cb)  # 1 - S
+        if not detach_reset:
+            cb.addcmul_(wb, zb, value=tau)  # (1 - S) - U * sg, with U = -W and zb = k * sg
+        cb.mul_(1.0 - k)
+        zb.mul_(g2.narrow(1, start, width))
+        z_steps, c_steps = zb.unbind(0), cb.unbind(0)
+        for t in range(t_steps - 2, -1, -1):
+            z_steps[t].addcmul_(c_steps[t], z_steps[t + 1])
+    return z.view(w.shape)
+
+
+class _FusedLIF(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return (x >= 0).to(x.dtype)
+    def forward(ctx, x, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):  # noqa: D102
+        w, spikes = lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)
+        ctx.save_for_backward(w)
+        ctx.options = dict(
+            tau=tau,
+            v_threshold=v_threshold,
+            v_reset=v_reset,
+            surrogate=surrogate,
+            alpha=alpha,
+            detach_reset=detach_reset,
+        )
+        return spikes
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        a = ctx.alpha
-        return grad * (a / 2) / (1 + (torch.pi / 2 * a * x) ** 2), None
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_spikes):  # noqa: D102
+        (w,) = ctx.saved_tensors
+        grad_x = lif_backward_input_grad(w, grad_spikes.contiguous(), **ctx.options)
+        return grad_x, None, None, None, None, None, None
 
 
+def lif_fused(
+    x: torch.Tensor,
+    *,
+    tau: float,
+    v_threshold: float,
+    v_reset: float,
+    surrogate: str,
+    alpha: float,
+    detach_reset: bool,
+) -> torch.Tensor:
+    """Fused LIF (same arguments and result as :func:`lif_eager`)."""
+    if not (torch.is_grad_enabled() and x.requires_grad):
+        return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
+    return _FusedLIF.apply(
+        x.contiguous(), tau, v_threshold, v_reset, surrogate, alpha, detach_reset
+    )
+
+
+# ----------------------------------------------------------------------------- compiled path
+_COMPILED: dict[str, object] = {}
+
+
+def lif_compiled(x: torch.Tensor, **options) -> torch.Tensor:
+    """``torch.compile`` of :func:`lif_eager` (compiled once per process, on first use)."""
+    fn = _COMPILED.get("lif")
+    if fn is None:
+        fn = _COMPILED["lif"] = torch.compile(lif_eager, dynamic=False)
+    return fn(x, **options)
+
+
+def _triton_available() -> bool:
+    return importlib.util.find_spec("triton") is not None
+
+
+# ----------------------------------------------------------------------------- module
 class MultiStepLIF(nn.Module):
-    """LIF over ``[T, B, ...]``: V = H + (I - (H - V_reset)) / tau; S = (V >= v_th); hard reset.
+    """LIF layer over ``[T, B, ...]`` -> spikes ``[T, B, ...]`` (0.0 / 1.0, input dtype).
 
-    State exists only inside one forward call.
+    Args:
+        tau: membrane time constant in steps (> 1; the paper fixes 2).
+        v_threshold: firing threshold (paper 0.3).
+        v_reset: reset potential and initial potential (paper 0).
+        surrogate: ``"atan"`` (default) or ``"sigmoid"``; see :mod:`alignnet.models.surrogate`.
+        alpha: surrogate sharpness; ``None`` -> the surrogate's default (atan 2, sigmoid 4).
+        detach_reset: stop the gradient through the reset (SpikingJelly's ``detach_reset``).
+        backend: ``"auto"`` | ``"eager"`` | ``"fused"`` | ``"compile"`` (see module docstring).
+        record: if True, every forward stores ``last_firing_rate`` (mean spikes per neuron and
+            step, float) and ``last_time_steps`` (T) for :mod:`alignnet.evaluation.accounting`.
     """
 
     def __init__(
@@ -36,26 +241,64 @@ class MultiStepLIF(nn.Module):
         v_threshold: float = 0.3,
         v_reset: float = 0.0,
         surrogate: str = "atan",
-        alpha: float = 2.0,
+        alpha: float | None = None,
         detach_reset: bool = False,
         backend: str = "auto",
+        record: bool = False,
     ) -> None:
         super().__init__()
-        self.tau, self.v_threshold, self.v_reset = tau, v_threshold, v_reset
-        self.surrogate, self.alpha, self.detach_reset, self.backend = (
-            surrogate,
-            alpha,
-            detach_reset,
-            backend,
+        if not tau > 1.0:
+            raise ValueError(f"tau must be > 1 (time steps), got {tau!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r} (expected one of {BACKENDS})")
+        _, alpha = sg.resolve(surrogate, alpha)
+        self.tau, self.v_threshold, self.v_reset = float(tau), float(v_threshold), float(v_reset)
+        self.surrogate, self.alpha, self.detach_reset = surrogate, alpha, bool(detach_reset)
+        self.backend = backend
+        self.record = record
+        self.last_firing_rate: float | None = None
+        self.last_time_steps: int | None = None
+
+    def extra_repr(self) -> str:
+        return (
+            f"tau={self.tau}, v_threshold={self.v_threshold}, v_reset={self.v_reset}, "
+            f"surrogate={self.surrogate!r}, alpha={self.alpha}, "
+            f"detach_reset={self.detach_reset}, backend={self.backend!r}"
         )
 
+    def resolved_backend(self, device: torch.device) -> str:
+        """The implementation ``"auto"`` picks on ``device``."""
+        if self.backend != "auto":
+            return self.backend
+        if device.type == "cuda" and _triton_available():
+            return "compile"
+        return "fused"
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = torch.full_like(x[0], self.v_reset)
-        out = []
-        for x_t in x.unbind(0):
-            v = h + (x_t - (h - self.v_reset)) / self.tau
-            s = _ATanSpike.apply(v - self.v_threshold, self.alpha)
-            s_r = s.detach() if self.detach_reset else s
-            h = self.v_reset * s_r + v * (1 - s_r)
-            out.append(s)
-        return torch.stack(out)
+        """``x``: input current ``[T, B, ...]`` (T >= 1) -> spikes of the same shape."""
+        if x.dim() < 2:
+            raise ValueError(f"MultiStepLIF expects [T, B, ...], got shape {tuple(x.shape)}")
+        options = dict(
+            tau=self.tau,
+            v_threshold=self.v_threshold,
+            v_reset=self.v_reset,
+            surrogate=self.surrogate,
+            alpha=self.alpha,
+            detach_reset=self.detach_reset,
+        )
+        backend = self.resolved_backend(x.device)
+        if backend == "eager":
+            spikes = lif_eager(x, **options)
+        elif backend == "compile":
+            try:
+                spikes = lif_compiled(x, **options)
+            except Exception:  # compiler missing/broken: the fused path gives the same result
+                if self.backend == "compile":
+                    raise
+                spikes = lif_fused(x, **options)
+        else:
+            spikes = lif_fused(x, **options)
+        if self.record:
+            self.last_firing_rate = float(spikes.detach().mean())
+            self.last_time_steps = int(x.shape[0])
+        return spikes
