@@ -1,9 +1,129 @@
-"""`alignnet benchmark` (being built)."""
+"""`alignnet benchmark`: every model x protocol x seed, tables and figures (thin over
+`alignnet.evaluation.benchmark`; heavy imports happen inside the command)."""
+
+from __future__ import annotations
 
 import click
 
+MODEL_NAMES = (
+    "AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN", "Wiener", "GRU", "MLP", "ResNet",
+    "ResNet+UNet", "PoissonGLM", "BehaviorMLP", "CEBRA",
+)  # fmt: skip
+PROTOCOL_NAMES = ("single-day", "cross-day", "few-shot", "days-apart", "contiguous")
+
+
+class _ManyValues(click.Option):
+    """An option that takes every following value up to the next option:
+    ``--seeds 0 1 2`` (commas work too: ``--seeds 0,1,2``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._previous_parser_process = None
+
+    def add_to_parser(self, parser, ctx):  # noqa: ANN001 - click internals
+        result = super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            our = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if our is None:
+                continue
+            previous = our.process
+
+            def process(value, state, previous=previous):  # noqa: ANN001
+                values = [value]
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    values.append(state.rargs.pop(0))
+                previous(" ".join(values), state)
+
+            our.process = process
+        return result
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    return tuple(v for v in value.replace(",", " ").split() if v)
+
 
 @click.command("benchmark")
-def benchmark() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("alignnet benchmark is not implemented yet")
+@click.option(
+    "--preset",
+    type=click.Choice(["tiny", "demo", "paper"]),
+    default="demo",
+    show_default=True,
+    help="Size of data (synthetic) and of training.",
+)
+@click.option(
+    "--data",
+    default="synthetic",
+    show_default=True,
+    help="'synthetic' or a path to recordings (NWB, .mat, native folder).",
+)
+@click.option(
+    "--seeds",
+    cls=_ManyValues,
+    default="0 1 2",
+    show_default=True,
+    help="Model seeds, e.g. --seeds 0 1 2.",
+)
+@click.option(
+    "--models",
+    cls=_ManyValues,
+    default=None,
+    help=f"Rows to run (default: AlignNet rows + baselines). Known: {', '.join(MODEL_NAMES)}.",
+)
+@click.option(
+    "--protocols",
+    cls=_ManyValues,
+    default=None,
+    help=f"Protocols (default: all that fit the data). Known: {', '.join(PROTOCOL_NAMES)}.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Output folder; finished cells found there are reused (resume).",
+)
+@click.option(
+    "--epochs-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply every epoch count (e.g. 0.5 for a quicker run).",
+)
+@click.option(
+    "--data-seed", type=int, default=0, show_default=True, help="Seed of the synthetic generator."
+)
+@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def benchmark(preset, data, seeds, models, protocols, out, epochs_scale, data_seed, threads, quiet):  # noqa: ANN001
+    """Benchmark AlignNet and the baselines (Wiener, GRU, MLP, ResNet, ResNet+UNet, GLM).
+
+    Runs every model x protocol x seed, caches each finished cell in OUT/cells, and writes
+    results.csv, results.json, table1.md and figures (fig5-7, few-shot, days-apart) to OUT.
+    """
+    from alignnet.evaluation.benchmark import BenchmarkConfig, run_benchmark
+
+    try:
+        seed_values = tuple(int(s) for s in _split(seeds) or ())
+    except ValueError as exc:
+        raise click.BadParameter(f"seeds must be integers ({exc})", param_hint="--seeds") from None
+    unknown = set(_split(models) or ()) - set(MODEL_NAMES)
+    if unknown:
+        raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--models")
+    unknown = set(_split(protocols) or ()) - set(PROTOCOL_NAMES)
+    if unknown:
+        raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--protocols")
+    config = BenchmarkConfig(
+        out=out,
+        preset=preset,
+        data=data,
+        seeds=seed_values or (0,),
+        models=_split(models),
+        protocols=_split(protocols),
+        epochs_scale=epochs_scale,
+        data_seed=data_seed,
+        threads=threads,
+    )
+    result = run_benchmark(config, progress=not quiet, log=lambda m: click.echo(m, err=True))
+    for _name, path in sorted(result.files.items()):
+        click.echo(f"wrote {path}")

@@ -76,3 +76,61 @@ def firing_rate(spikes: np.ndarray) -> np.ndarray:
     if x.ndim != 3:
         raise DataError(f"expected [N, C, L], got {x.shape}", field="spikes", source="metrics")
     return (x >= 1).mean(axis=(0, 2))
+
+
+# ---------------------------------------------------------------------- simulation metrics
+def _counts_and_rates(counts: np.ndarray, rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[N, C, L]`` counts and rates -> ``[N*L, C]`` float64 each, checked."""
+    k, r = _pair(counts, rates)
+    if np.any(k < 0):
+        raise DataError("negative counts", field="counts", source="metrics")
+    if np.any(r < 0):
+        raise DataError("negative rates", field="rates", source="metrics")
+    return k, r
+
+
+def poisson_log_likelihood_bits_per_spike(
+    counts: np.ndarray, rates: np.ndarray, *, reference_rates: np.ndarray | None = None
+) -> float:
+    """Poisson log-likelihood gain of ``rates`` over a mean-rate model, bits per spike.
+
+    ``(LL(rates) - LL(reference)) / (n_spikes * ln 2)`` summed over all bins and channels, where
+    ``reference`` is each channel's constant mean count (from ``reference_rates`` ``[C]`` if
+    given, e.g. the training mean, else the test mean). 0 means no better than a constant rate;
+    it is negative when worse. ``log k!`` cancels. Rates are floored at ``1e-9`` per bin.
+
+    Args:
+        counts: ``[N, C, L]`` (or ``[n, C]``) observed spike counts per bin.
+        rates: same shape, predicted expected counts per bin (>= 0).
+        reference_rates: ``[C]`` mean count per bin of the reference model.
+    """
+    k, r = _counts_and_rates(counts, rates)
+    ref = k.mean(axis=0) if reference_rates is None else np.asarray(reference_rates, np.float64)
+    if ref.shape != (k.shape[1],):
+        raise DataError(
+            f"reference_rates shape {ref.shape}, expected ({k.shape[1]},)", source="metrics"
+        )
+    n_spikes = k.sum()
+    if n_spikes <= 0:
+        raise DataError("no spikes in the test data", field="counts", source="metrics")
+    r = np.maximum(r, 1e-9)
+    ref = np.maximum(ref, 1e-9)[None, :]
+    ll_model = (k * np.log(r) - r).sum()
+    ll_ref = (k * np.log(ref) - ref).sum()
+    return float((ll_model - ll_ref) / (n_spikes * np.log(2.0)))
+
+
+def expected_firing_rate(rates: np.ndarray) -> np.ndarray:
+    """Eq. 20 for predicted Poisson rates: ``[C]`` expected fraction of bins with >= 1 spike.
+
+    ``P(count >= 1) = 1 - exp(-rate)`` per bin, averaged over windows and bins of ``[N, C, L]``.
+    """
+    x = np.asarray(rates, dtype=np.float64)
+    if x.ndim != 3:
+        raise DataError(f"expected [N, C, L], got {x.shape}", field="rates", source="metrics")
+    return (1.0 - np.exp(-np.maximum(x, 0.0))).mean(axis=(0, 2))
+
+
+def firing_rate_error(spikes: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """``[C]`` absolute error of eq. 20 per channel: ``|FR(true counts) - E[FR(rates)]|``."""
+    return np.abs(firing_rate(spikes) - expected_firing_rate(rates))

@@ -1,1 +1,88 @@
-"""(filled in by its issue)."""
+"""The paper's baselines (section 4.2) and simulation-only baselines, behind one protocol.
+
+Every model meets `alignnet.models.baselines.base.Model`: ``fit(train, val, task=, seed=)``,
+``predict(spikes [N, C, L]) -> [N, D, L]``, ``simulate(behavior [N, D, L]) -> [N, C, L]``.
+
+``PARAM_GRIDS`` declares each model's hyper-parameter search space as an ordered list of
+settings (the default first); the benchmark gives every model the same budget: the first
+``n_configs`` settings of its grid, each scored on the validation split.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alignnet.models.baselines.base import DECODE, SIMULATE, TASKS, Model
+
+# name -> "module:class"; imported on use so listing names does not import torch.
+BASELINES: dict[str, str] = {
+    "Wiener": "alignnet.models.baselines.wiener:WienerFilter",
+    "GRU": "alignnet.models.baselines.gru:GRUBaseline",
+    "MLP": "alignnet.models.baselines.mlp:MLPBaseline",
+    "ResNet": "alignnet.models.baselines.resnet:ResNetBaseline",
+    "ResNet+UNet": "alignnet.models.baselines.resnet:ResNetUNetBaseline",
+    "PoissonGLM": "alignnet.models.baselines.glm:PoissonGLM",
+    "BehaviorMLP": "alignnet.models.baselines.glm:BehaviorMLP",
+    "CEBRA": "alignnet.models.baselines.cebra_decoder:CebraDecoder",
+}
+
+PARAM_GRIDS: dict[str, list[dict[str, Any]]] = {
+    "Wiener": [{"n_lags": 4}, {"n_lags": 9}, {"n_lags": 2}, {"n_lags": 14}],
+    "GRU": [
+        {"hidden": 128, "lr": 3e-3},
+        {"hidden": 64, "lr": 3e-3},
+        {"hidden": 128, "lr": 1e-3},
+        {"hidden": 256, "lr": 1e-3},
+    ],
+    "MLP": [
+        {"hidden": 256, "dropout": 0.2},
+        {"hidden": 512, "dropout": 0.5},
+        {"hidden": 128, "dropout": 0.1},
+        {"hidden": 256, "dropout": 0.2, "weight_decay": 1e-4},
+    ],
+    "ResNet": [
+        {"width": 64, "blocks": 3},
+        {"width": 32, "blocks": 2},
+        {"width": 64, "blocks": 3, "lr": 3e-3},
+        {"width": 128, "blocks": 4},
+    ],
+    "ResNet+UNet": [
+        {"width": 32, "depth": 2},
+        {"width": 16, "depth": 2},
+        {"width": 32, "depth": 2, "lr": 3e-3},
+        {"width": 32, "depth": 3},
+    ],
+    "PoissonGLM": [{"n_lags": 5}, {"n_lags": 10}, {"n_lags": 2}, {"n_lags": 15}],
+    "BehaviorMLP": [
+        {"n_lags": 5, "hidden": 128},
+        {"n_lags": 10, "hidden": 128},
+        {"n_lags": 5, "hidden": 64, "lr": 3e-3},
+        {"n_lags": 10, "hidden": 256},
+    ],
+    "CEBRA": [{"output_dim": 16, "max_iterations": 2000}],
+}
+
+# Keyword arguments that only the neural baselines take (training length and batch size).
+NEURAL = frozenset({"GRU", "MLP", "ResNet", "ResNet+UNet", "BehaviorMLP"})
+
+
+def make_baseline(name: str, **params: Any) -> Model:
+    """Instantiate baseline ``name`` (a key of ``BASELINES``) with ``params``."""
+    import importlib
+
+    if name not in BASELINES:
+        raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
+    module_name, cls_name = BASELINES[name].split(":")
+    return getattr(importlib.import_module(module_name), cls_name)(**params)
+
+
+def baseline_tasks(name: str) -> frozenset[str]:
+    """Tasks baseline ``name`` can do (without building it)."""
+    if name in ("PoissonGLM", "BehaviorMLP"):
+        return frozenset({SIMULATE})
+    if name == "CEBRA":
+        return frozenset({DECODE})
+    return TASKS
+
+
+__all__ = ["BASELINES", "NEURAL", "PARAM_GRIDS", "Model", "baseline_tasks", "make_baseline"]

@@ -1,0 +1,112 @@
+"""AlignNet behind the benchmark's model protocol (three rows: LIF, bit-plane and ANN spikes).
+
+`AlignNetAdapter.pretrain` runs contrastive pretraining once per fold; each `fit` fine-tunes a
+copy of the pretrained estimator for one task, so decode and simulate share one pretraining.
+If ``alignnet.api`` cannot be imported, `alignnet_available` says why and the benchmark runs
+without AlignNet rows.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from alignnet.data.windows import Windows
+from alignnet.models.baselines.base import TASKS, check_task
+
+ROW_NAMES = {"lif": "AlignNet-LIF", "bitplane": "AlignNet-bitplane", "relu": "AlignNet-ANN"}
+NEURON_OF_ROW = {v: k for k, v in ROW_NAMES.items()}
+
+# Fine-tuning settings searched with the same budget as the baselines (default first).
+FINETUNE_GRID: list[dict[str, Any]] = [
+    {"finetune.lr": 1e-3},
+    {"finetune.lr": 3e-3},
+    {"finetune.lr": 3e-4},
+    {"finetune.lr": 1e-3, "finetune.weight_decay": 1e-3},
+]
+
+
+def alignnet_available() -> str | None:
+    """None when ``alignnet.api.AlignNet`` imports, else the reason it does not."""
+    try:
+        from alignnet.api import AlignNet  # noqa: F401
+    except Exception as exc:  # any failure of a module still being built
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+class AlignNetAdapter:
+    """`Model`-protocol wrapper of `alignnet.api.AlignNet`.
+
+    Args:
+        neuron: spike-branch activation, ``"lif"``, ``"bitplane"`` or ``"relu"``.
+        pretrain_epochs, finetune_epochs: training lengths.
+        overrides: extra `AlignNetConfig` overrides (e.g. ``{"widths": (32, 48)}``).
+    """
+
+    tasks = TASKS
+    causal = False
+    uses_day = True  # predict() takes the test day (per-day spike normalisation)
+
+    def __init__(
+        self,
+        *,
+        neuron: str = "lif",
+        pretrain_epochs: int = 30,
+        finetune_epochs: int = 30,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        if neuron not in ROW_NAMES:
+            raise ValueError(f"neuron must be one of {sorted(ROW_NAMES)}, got {neuron!r}")
+        self.neuron, self.name = neuron, ROW_NAMES[neuron]
+        self.pretrain_epochs, self.finetune_epochs = pretrain_epochs, finetune_epochs
+        self.overrides = dict(overrides or {})
+        self.finetune_params: dict[str, Any] = dict(FINETUNE_GRID[0])
+        self._pretrained = None
+        self._fitted: dict[str, Any] = {}
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {
+            "neuron": self.neuron,
+            "pretrain_epochs": self.pretrain_epochs,
+            "finetune_epochs": self.finetune_epochs,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in self.overrides.items()},
+            **self.finetune_params,
+        }
+
+    def configure(self, **finetune_params: Any) -> None:
+        """Set the fine-tuning settings of the next `fit` (keys of `FINETUNE_GRID`)."""
+        self.finetune_params = dict(finetune_params)
+
+    def _new_estimator(self, seed: int):
+        from alignnet.api import AlignNet
+
+        return AlignNet(
+            neuron=self.neuron,
+            device="cpu",
+            **{"pretrain.seed": seed, "finetune.seed": seed},
+            **self.overrides,
+        )
+
+    def pretrain(self, windows: Windows, *, seed: int) -> None:
+        """Contrastive pretraining on ``windows`` (all their days; labels of both modalities)."""
+        est = self._new_estimator(seed)
+        est.pretrain(windows, epochs=self.pretrain_epochs, seed=seed, progress=False)
+        self._pretrained = est
+
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+        check_task(self, task)
+        est = copy.deepcopy(self._pretrained) if self._pretrained else self._new_estimator(seed)
+        est.config = est.config.with_overrides(**self.finetune_params)
+        est.finetune(
+            train, task=task, val=val, epochs=self.finetune_epochs, seed=seed, progress=False
+        )
+        self._fitted[task] = est
+
+    def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
+        return self._fitted["decode"].decode(spikes, day=day)
+
+    def simulate(self, behavior: np.ndarray) -> np.ndarray:
+        return self._fitted["simulate"].simulate(behavior)

@@ -1,0 +1,501 @@
+"""The benchmark runner: every model x protocol x seed, one cached JSON per finished cell.
+
+A *cell* is one (model, protocol, seed). For each of the protocol's folds and each task the
+model can do, the model is tuned on the fold's validation split (the first ``n_configs``
+settings of its declared grid, the same budget for every model), and the chosen fit is scored
+on the fold's test sets. Finished cells are written to ``OUT/cells/*.json`` (with example
+predictions in ``*.npz`` for the figures); a rerun with the same settings skips them.
+
+Outputs in ``OUT``: ``results.csv``, ``results.json`` (settings, data description, chosen
+hyper-parameters, every record), ``table1.md`` and the PNG figures (see `figures`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import json
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alignnet.data.windows import Windows
+from alignnet.evaluation import metrics
+from alignnet.evaluation.protocols import DEFAULT_SHOTS, Fold, make_folds
+from alignnet.models.baselines import NEURAL, PARAM_GRIDS, baseline_tasks, make_baseline
+from alignnet.models.baselines.base import DECODE, SIMULATE, Model
+from alignnet.utils.atomic import atomic_path, write_json_atomic, write_text_atomic
+
+BASELINE_ROWS = ("Wiener", "GRU", "MLP", "ResNet", "ResNet+UNet", "PoissonGLM", "BehaviorMLP")
+ALIGNNET_ROWS = ("AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN")
+OPTIONAL_ROWS = ("CEBRA",)
+ALL_MODELS = ALIGNNET_ROWS + BASELINE_ROWS + OPTIONAL_ROWS
+SYNTHETIC_PROTOCOLS = ("single-day", "cross-day", "few-shot", "days-apart")
+N_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class BenchmarkPreset:
+    """Sizes of one benchmark preset (the data preset of the same name sets the data size).
+
+    Attributes:
+        epochs: max epochs of the neural baselines (early stopping on validation).
+        batch_size: neural baselines' batch size.
+        n_configs: hyper-parameter settings tried per model, fold and task.
+        pretrain_epochs, finetune_epochs: AlignNet's training lengths.
+        alignnet_overrides: AlignNet configuration overrides (smaller networks for tiny).
+        shots: few-shot points (labelled trials of the new day).
+        cross_day_folds: cross-day folds (test days counted from the last).
+    """
+
+    epochs: int
+    batch_size: int
+    n_configs: int
+    pretrain_epochs: int
+    finetune_epochs: int
+    alignnet_overrides: dict[str, Any] = field(default_factory=dict)
+    shots: tuple[int, ...] = DEFAULT_SHOTS
+    cross_day_folds: int = 1
+
+
+PRESETS: dict[str, BenchmarkPreset] = {
+    "tiny": BenchmarkPreset(
+        epochs=2,
+        batch_size=16,
+        n_configs=1,
+        pretrain_epochs=1,
+        finetune_epochs=1,
+        alignnet_overrides={"widths": (16, 16), "latent_width": 16, "batch_size": 16},
+        shots=(0, 5),
+    ),
+    "demo": BenchmarkPreset(
+        epochs=40,
+        batch_size=32,
+        n_configs=2,
+        pretrain_epochs=15,
+        finetune_epochs=20,
+        shots=(0, 10, 25, 50, 100),
+        cross_day_folds=2,
+    ),
+    "paper": BenchmarkPreset(
+        epochs=100,
+        batch_size=64,
+        n_configs=4,
+        pretrain_epochs=30,
+        finetune_epochs=30,
+        cross_day_folds=3,
+    ),
+}
+
+
+@dataclass
+class BenchmarkConfig:
+    """One benchmark run.
+
+    Attributes:
+        out: output folder (created; finished cells there are reused).
+        preset: ``"tiny"``, ``"demo"`` or ``"paper"``.
+        data: ``"synthetic"`` or a path to recordings.
+        seeds: model seeds (the synthetic data use ``data_seed``).
+        models: rows to run (default: every available one).
+        protocols: protocols to run (default: all that fit the data).
+        epochs_scale: multiplies every epoch count (at least 1 epoch).
+        data_seed: seed of the synthetic generator.
+        threads: torch CPU threads (1 is fastest on a shared 2-core machine).
+    """
+
+    out: Path
+    preset: str = "demo"
+    data: str = "synthetic"
+    seeds: tuple[int, ...] = (0, 1, 2)
+    models: tuple[str, ...] | None = None
+    protocols: tuple[str, ...] | None = None
+    epochs_scale: float = 1.0
+    data_seed: int = 0
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose from {sorted(PRESETS)}")
+        if self.epochs_scale <= 0:
+            raise ValueError(f"epochs_scale must be > 0, got {self.epochs_scale}")
+        unknown = set(self.models or ()) - set(ALL_MODELS)
+        if unknown:
+            raise ValueError(f"unknown models {sorted(unknown)}; known: {list(ALL_MODELS)}")
+
+    def epochs(self, n: int) -> int:
+        return max(1, int(round(n * self.epochs_scale)))
+
+
+# ---------------------------------------------------------------------- model specs
+@dataclass
+class ModelSpec:
+    """How the runner builds a row: its tasks, search grid and a builder per setting."""
+
+    name: str
+    tasks: frozenset[str]
+    grid: list[dict[str, Any]]
+    build: Callable[[dict[str, Any]], Model]
+    pretrains: bool = False
+    causal: bool = False
+
+
+def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str]]:
+    """Specs of the requested rows, and ``{row: reason}`` for rows that cannot run here."""
+    preset = PRESETS[config.preset]
+    wanted = list(config.models or ALIGNNET_ROWS + BASELINE_ROWS)
+    specs, skipped = [], {}
+    for name in wanted:
+        if name in ALIGNNET_ROWS:
+            from alignnet.evaluation.alignnet_adapter import (
+                FINETUNE_GRID,
+                NEURON_OF_ROW,
+                AlignNetAdapter,
+                alignnet_available,
+            )
+
+            why = alignnet_available()
+            if why:
+                skipped[name] = f"alignnet.api not importable ({why})"
+                continue
+
+            def build(cfg: dict[str, Any], neuron: str = NEURON_OF_ROW[name]) -> Model:
+                model = AlignNetAdapter(
+                    neuron=neuron,
+                    pretrain_epochs=config.epochs(preset.pretrain_epochs),
+                    finetune_epochs=config.epochs(preset.finetune_epochs),
+                    overrides=preset.alignnet_overrides,
+                )
+                model.configure(**cfg)
+                return model
+
+            specs.append(ModelSpec(name, frozenset({DECODE, SIMULATE}), FINETUNE_GRID, build, True))
+            continue
+        if name == "CEBRA":
+            try:
+                import cebra  # noqa: F401
+            except ImportError:
+                skipped[name] = "cebra is not installed (optional: pip install cebra)"
+                continue
+        extra = (
+            {"epochs": config.epochs(preset.epochs), "batch_size": preset.batch_size}
+            if name in NEURAL
+            else {}
+        )
+
+        def build(cfg: dict[str, Any], name: str = name, extra: dict = extra) -> Model:
+            return make_baseline(name, **{**cfg, **extra})
+
+        causal = bool(getattr(build(PARAM_GRIDS[name][0]), "causal", False))
+        specs.append(ModelSpec(name, baseline_tasks(name), PARAM_GRIDS[name], build, False, causal))
+    return specs, skipped
+
+
+# ---------------------------------------------------------------------- scoring
+def _predict(model: Model, task: str, windows: Windows) -> np.ndarray:
+    if task == SIMULATE:
+        return model.simulate(windows.behavior)
+    if getattr(model, "uses_day", False) and "day" in inspect.signature(model.predict).parameters:
+        days = np.unique(windows.day)
+        out = np.empty_like(windows.behavior)
+        for d in days:
+            sel = windows.day == d
+            out[sel] = model.predict(windows.spikes[sel], day=int(d))
+        return out
+    return model.predict(windows.spikes)
+
+
+def score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.ndarray) -> dict:
+    """Metrics of one prediction: decode R^2 / Pearson r; simulate PCC, R^2, bits/spike, FR error.
+
+    A prediction that is constant in every dimension has no Pearson r (NaN, shown as "-").
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of all-NaN -> NaN
+        return _score(task, test, pred, train_mean_counts)
+
+
+def _score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.ndarray) -> dict:
+    if task == DECODE:
+        return {
+            "r2": metrics.r2_score(test.behavior, pred),
+            "pcc": metrics.pearson_r(test.behavior, pred),
+        }
+    out = {
+        "r2": metrics.r2_score(test.spikes, pred),
+        "pcc": metrics.pearson_r(test.spikes, pred),
+        "fr_error": float(metrics.firing_rate_error(test.spikes, pred).mean()),
+    }
+    try:
+        out["bits_per_spike"] = metrics.poisson_log_likelihood_bits_per_spike(
+            test.spikes, pred, reference_rates=train_mean_counts
+        )
+    except Exception:  # no spikes in the test set
+        out["bits_per_spike"] = float("nan")
+    return out
+
+
+def _val_score(task: str, val: Windows, pred: np.ndarray) -> float:
+    """Higher is better: validation R^2 (decode) or PCC (simulate)."""
+    target = val.behavior if task == DECODE else val.spikes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = (
+            metrics.r2_score(target, pred) if task == DECODE else metrics.pearson_r(target, pred)
+        )
+    return value if np.isfinite(value) else -np.inf
+
+
+def _tune(
+    spec: ModelSpec, proto: Model | None, fold: Fold, windows: Windows, task: str, seed: int, n: int
+) -> tuple[Model, dict[str, Any], list[dict[str, Any]]]:
+    """Fit the first ``n`` grid settings; keep the best on validation."""
+    train, val = windows[fold.train], windows[fold.val]
+    best, tried = None, []
+    for cfg in spec.grid[:n]:
+        if proto is not None:
+            model = copy.deepcopy(proto)
+            model.configure(**cfg)  # type: ignore[attr-defined]
+        else:
+            model = spec.build(cfg)
+        model.fit(train, val, task=task, seed=seed)
+        value = _val_score(task, val, _predict(model, task, val))
+        tried.append({"setting": cfg, "val_score": value})
+        if best is None or value > best[0]:
+            best = (value, model, cfg)
+    assert best is not None
+    return best[1], {"setting": best[2], **best[1].hyperparameters()}, tried
+
+
+def run_cell(
+    spec: ModelSpec,
+    protocol: str,
+    seed: int,
+    windows: Windows,
+    *,
+    n_configs: int,
+    fold_options: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Run one (model, protocol, seed): records, chosen settings and example predictions."""
+    folds = make_folds(protocol, windows, **fold_options)
+    records, chosen, examples = [], [], {}
+    start = time.perf_counter()
+    for f_i, fold in enumerate(folds):
+        proto = None
+        if spec.pretrains:
+            proto = spec.build(spec.grid[0])
+            proto.pretrain(windows[fold.pretrain], seed=seed)  # type: ignore[attr-defined]
+        train_mean = windows.spikes[fold.train].mean(axis=(0, 2))
+        for task in sorted(spec.tasks):
+            model, setting, tried = _tune(spec, proto, fold, windows, task, seed, n_configs)
+            chosen.append({"fold": fold.label, "task": task, "chosen": setting, "tried": tried})
+            for test_set in fold.tests:
+                test = windows[test_set.index]
+                pred = _predict(model, task, test)
+                records.append(
+                    {
+                        "model": spec.name,
+                        "protocol": protocol,
+                        "seed": seed,
+                        "fold": fold.label,
+                        "task": task,
+                        "test": test_set.label,
+                        "test_day": test_set.day,
+                        "days_apart": test_set.days_apart,
+                        "shots": fold.info.get("shots", -1),
+                        "n_train_windows": len(fold.train),
+                        "n_test_windows": len(test),
+                        **score(task, test, pred, train_mean),
+                    }
+                )
+                if f_i == 0 and test_set is fold.tests[0]:
+                    key = "decode" if task == DECODE else "simulate"
+                    true = test.behavior if task == DECODE else test.spikes
+                    examples[f"{key}_true"] = true[:N_EXAMPLES]
+                    examples[f"{key}_pred"] = pred[:N_EXAMPLES]
+                    if task == SIMULATE:
+                        examples["fr_true"] = metrics.firing_rate(test.spikes)
+                        examples["fr_pred"] = metrics.expected_firing_rate(pred)
+    cell = {
+        "model": spec.name,
+        "protocol": protocol,
+        "seed": seed,
+        "causal": spec.causal,
+        "records": records,
+        "hyperparameters": chosen,
+        "folds": [{"label": f.label, **f.info} for f in folds],
+        "wall_s": time.perf_counter() - start,
+    }
+    return cell, examples
+
+
+# ---------------------------------------------------------------------- runner
+def _cell_stem(model: str, protocol: str, seed: int) -> str:
+    safe = model.replace("+", "plus").replace("/", "_")
+    return f"{safe}__{protocol}__seed{seed}"
+
+
+def _settings_hash(config: BenchmarkConfig) -> str:
+    """Hash of everything that changes a cell's numbers (not the list of rows or seeds)."""
+    key = {
+        "preset": asdict(PRESETS[config.preset]),
+        "data": config.data,
+        "epochs_scale": config.epochs_scale,
+        "data_seed": config.data_seed,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _protocols_for(config: BenchmarkConfig, info: dict[str, Any]) -> list[str]:
+    if config.protocols:
+        return list(config.protocols)
+    if info["continuous"]:
+        return ["contiguous"]
+    if info["n_days"] < 3:
+        return ["single-day"]
+    return list(SYNTHETIC_PROTOCOLS)
+
+
+def _fold_options(protocol: str, preset: BenchmarkPreset) -> dict[str, Any]:
+    if protocol == "few-shot":
+        return {"shots": preset.shots}
+    if protocol == "cross-day":
+        return {"n_folds": preset.cross_day_folds}
+    return {}
+
+
+@dataclass
+class BenchmarkResult:
+    """What `run_benchmark` produced: every record, the per-cell data and the output paths."""
+
+    records: list[dict[str, Any]]
+    cells: list[dict[str, Any]]
+    skipped: dict[str, str]
+    files: dict[str, Path]
+    ran: int
+    reused: int
+
+
+def run_benchmark(
+    config: BenchmarkConfig, *, progress: bool = True, log: Callable[[str], None] = print
+) -> BenchmarkResult:
+    """Run (or resume) the benchmark described by ``config`` and write every output file."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from alignnet.evaluation.data_source import load_benchmark_windows
+    from alignnet.evaluation.figures import write_figures
+    from alignnet.evaluation.tables import write_table1
+
+    torch.set_num_threads(config.threads)
+    preset = PRESETS[config.preset]
+    windows, info = load_benchmark_windows(
+        config.data, preset=config.preset, data_seed=config.data_seed, progress=progress
+    )
+    protocols = _protocols_for(config, info)
+    specs, skipped = model_specs(config)
+    for name, why in skipped.items():
+        log(f"skipping {name}: {why}")
+    settings = _settings_hash(config)
+    cells_dir = config.out / "cells"
+    cells_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(s, p, seed) for s in specs for p in protocols for seed in config.seeds]
+    cells, ran, reused = [], 0, 0
+    bar = tqdm(jobs, desc="benchmark", unit="cell", disable=not progress)
+    for spec, protocol, seed in bar:
+        bar.set_postfix_str(f"{spec.name} {protocol} seed {seed}")
+        stem = cells_dir / _cell_stem(spec.name, protocol, seed)
+        cached = _load_cell(stem, settings)
+        if cached is not None:
+            cells.append(cached)
+            reused += 1
+            continue
+        cell, examples = run_cell(
+            spec,
+            protocol,
+            seed,
+            windows,
+            n_configs=preset.n_configs,
+            fold_options=_fold_options(protocol, preset),
+        )
+        cell["settings_hash"] = settings
+        with atomic_path(stem.with_suffix(".npz")) as tmp:
+            np.savez_compressed(tmp, **examples)
+        write_json_atomic(stem.with_suffix(".json"), cell)  # written last: marks the cell done
+        cells.append(cell)
+        ran += 1
+    records = [r for c in cells for r in c["records"]]
+    files = _write_outputs(config, info, protocols, specs, skipped, cells, records)
+    files.update(write_table1(config.out / "table1.md", records, info=info, causal=_causal(cells)))
+    files.update(write_figures(config.out, cells, windows_info=info))
+    log(f"{ran} cell(s) run, {reused} reused; results in {config.out}")
+    return BenchmarkResult(records, cells, skipped, files, ran, reused)
+
+
+def _causal(cells: Sequence[dict[str, Any]]) -> dict[str, bool]:
+    return {c["model"]: bool(c.get("causal", False)) for c in cells}
+
+
+def _load_cell(stem: Path, settings: str) -> dict[str, Any] | None:
+    path = stem.with_suffix(".json")
+    if not path.is_file() or not stem.with_suffix(".npz").is_file():
+        return None
+    try:
+        cell = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+    return cell if cell.get("settings_hash") == settings else None
+
+
+def _write_outputs(
+    config: BenchmarkConfig,
+    info: dict[str, Any],
+    protocols: list[str],
+    specs: list[ModelSpec],
+    skipped: dict[str, str],
+    cells: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+) -> dict[str, Path]:
+    import csv
+    import io
+    import platform
+
+    import torch
+
+    columns = [
+        "model", "protocol", "seed", "fold", "task", "test", "test_day", "days_apart", "shots",
+        "n_train_windows", "n_test_windows", "r2", "pcc", "bits_per_spike", "fr_error",
+    ]  # fmt: skip
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    csv_path, json_path = config.out / "results.csv", config.out / "results.json"
+    write_text_atomic(csv_path, buf.getvalue())
+    write_json_atomic(
+        json_path,
+        {
+            "config": {**asdict(config), "out": str(config.out)},
+            "preset": asdict(PRESETS[config.preset]),
+            "data": info,
+            "protocols": protocols,
+            "models": {s.name: {"tasks": sorted(s.tasks), "causal": s.causal} for s in specs},
+            "skipped": skipped,
+            "hardware": {
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+                "torch": torch.__version__,
+                "threads": config.threads,
+            },
+            "cells": [{k: v for k, v in c.items() if k != "records"} for c in cells],
+            "records": records,
+        },
+    )
+    return {"results.csv": csv_path, "results.json": json_path}
