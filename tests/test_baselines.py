@@ -126,3 +126,30 @@ def test_wrong_channel_count_is_a_data_error(data) -> None:
     model.fit(train, val, task="decode", seed=0)
     with pytest.raises(DataError, match="spikes"):
         model.predict(test.spikes[:, :5])
+
+
+def test_mlp_decoder_is_causal(data) -> None:
+    train, val, test = data
+    model = make_baseline("MLP", n_lags=3, hidden=32, epochs=2, batch_size=16)
+    assert model.causal
+    model.fit(train, val, task="decode", seed=0)
+    spikes = test.spikes[:4].copy()
+    before = model.predict(spikes)
+    spikes[:, :, 10:] += 5.0  # change bins 10.. only
+    after = model.predict(spikes)
+    np.testing.assert_array_equal(before[:, :, :10], after[:, :, :10])
+    assert not np.allclose(before[:, :, 10:], after[:, :, 10:])
+
+
+def test_neural_baseline_uses_shared_loop_and_train_only_norm(data) -> None:
+    from alignnet.training.loop import TrainHistory
+
+    train, val, _ = data
+    model = make_baseline("MLP", hidden=32, epochs=3, batch_size=16, patience=0)
+    model.fit(train, val, task="decode", seed=0)
+    history = model.histories["decode"]
+    assert isinstance(history, TrainHistory) and len(history.rows) == 3
+    assert 1 <= history.best_epoch <= 3 and np.isfinite(history.val_loss).all()
+    stats = model.norm_stats["decode"]
+    np.testing.assert_allclose(stats.spike_mean, train.spikes.mean(axis=(0, 2)), rtol=1e-6)
+    np.testing.assert_allclose(stats.behavior_std, train.behavior.std(axis=(0, 2)), rtol=1e-6)

@@ -35,10 +35,10 @@ PARAM_GRIDS: dict[str, list[dict[str, Any]]] = {
         {"hidden": 256, "lr": 1e-3},
     ],
     "MLP": [
-        {"hidden": 256, "dropout": 0.2},
-        {"hidden": 512, "dropout": 0.5},
-        {"hidden": 128, "dropout": 0.1},
-        {"hidden": 256, "dropout": 0.2, "weight_decay": 1e-4},
+        {"n_lags": 4, "hidden": 256, "dropout": 0.2},
+        {"n_lags": 9, "hidden": 256, "dropout": 0.5},
+        {"n_lags": 2, "hidden": 128, "dropout": 0.1},
+        {"n_lags": 4, "hidden": 512, "dropout": 0.5, "weight_decay": 1e-4},
     ],
     "ResNet": [
         {"width": 64, "blocks": 3},

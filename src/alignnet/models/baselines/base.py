@@ -6,7 +6,6 @@ Shapes at this boundary are windows: spikes ``[N, C, L]`` (counts per bin), beha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -52,39 +51,6 @@ def check_task(model: Model, task: str) -> None:
         raise ValueError(f"unknown task {task!r}; expected one of {sorted(TASKS)}")
     if task not in model.tasks:
         raise ValueError(f"{model.name} cannot {task} (it does {sorted(model.tasks)})")
-
-
-@dataclass(frozen=True)
-class ChannelNorm:
-    """Per-channel (per-row of ``[N, K, L]``) mean and std, fitted on training data only.
-
-    Attributes:
-        mean: ``[K]`` mean over windows and bins.
-        std: ``[K]`` standard deviation (floored at ``1e-6`` so silent channels stay finite).
-
-    Stand-in for ``alignnet.data.preprocess.NormStats``; swap it in ``fit_channel_norm``.
-    """
-
-    mean: np.ndarray
-    std: np.ndarray
-
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        """``[N, K, L]`` -> z-scored ``[N, K, L]`` float32."""
-        return ((x - self.mean[None, :, None]) / self.std[None, :, None]).astype(np.float32)
-
-    def invert(self, z: np.ndarray) -> np.ndarray:
-        """Inverse of `apply`."""
-        return (z * self.std[None, :, None] + self.mean[None, :, None]).astype(np.float32)
-
-
-def fit_channel_norm(x: np.ndarray) -> ChannelNorm:
-    """Fit `ChannelNorm` on ``[N, K, L]`` training data."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3 or x.shape[0] == 0:
-        raise DataError(f"expected non-empty [N, K, L], got {x.shape}", source="fit_channel_norm")
-    mean = x.mean(axis=(0, 2))
-    std = np.maximum(x.std(axis=(0, 2)), 1e-6)
-    return ChannelNorm(mean=mean, std=std)
 
 
 def lagged_features(x: np.ndarray, *, lags: range | list[int]) -> np.ndarray:

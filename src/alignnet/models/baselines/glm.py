@@ -12,14 +12,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from alignnet.data.preprocess import NormStats
 from alignnet.data.windows import Windows
 from alignnet.models.baselines.base import (
     SIMULATE,
     check_task,
     check_windows_input,
-    fit_channel_norm,
     lagged_features,
 )
+from alignnet.models.baselines.mlp import LaggedMLP
 from alignnet.models.baselines.neural import NeuralWindowModel, poisson_loss
 from alignnet.utils.seeding import seed_everything
 
@@ -50,7 +51,7 @@ class PoissonGLM:
         self.n_lags, self.l2_grid, self.max_iter = n_lags, tuple(l2_grid), max_iter
         self.chosen_l2: float | None = None
         self._weights: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._norm = None
+        self._norm: NormStats | None = None
         self._n_in = 0
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -58,7 +59,7 @@ class PoissonGLM:
 
     def _features(self, behavior: np.ndarray) -> torch.Tensor:
         assert self._norm is not None
-        z = self._norm.apply(behavior)
+        z = self._norm.transform_behavior(behavior)
         f = lagged_features(z, lags=range(-self.n_lags, self.n_lags + 1))
         return torch.from_numpy(f.reshape(-1, f.shape[-1]))
 
@@ -82,7 +83,7 @@ class PoissonGLM:
     def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
         check_task(self, task)
         seed_everything(seed)
-        self._norm = fit_channel_norm(train.behavior)
+        self._norm = NormStats.fit(train)
         self._n_in = train.n_behavior_dims
         x, xv = self._features(train.behavior), self._features(val.behavior)
         y = torch.from_numpy(train.spikes.transpose(0, 2, 1).reshape(-1, train.n_channels))
@@ -110,23 +111,6 @@ class PoissonGLM:
         raise ValueError(f"{self.name} only simulates")
 
 
-class _LaggedMLP(nn.Module):
-    """A per-bin MLP on lagged behaviour, written as convolutions: ``[B, D, L] -> [B, C, L]``."""
-
-    def __init__(self, n_in: int, n_out: int, n_lags: int, hidden: int):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv1d(n_in, hidden, 2 * n_lags + 1, padding=n_lags),
-            nn.ReLU(),
-            nn.Conv1d(hidden, hidden, 1),
-            nn.ReLU(),
-            nn.Conv1d(hidden, n_out, 1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-
 class BehaviorMLP(NeuralWindowModel):
     """Simulation-only MLP from the behaviour around each bin to every channel's rate.
 
@@ -142,5 +126,14 @@ class BehaviorMLP(NeuralWindowModel):
     def __init__(self, *, n_lags: int = 5, hidden: int = 128, **train: Any) -> None:
         super().__init__(n_lags=n_lags, hidden=hidden, **train)
 
-    def build(self, n_in: int, n_out: int, length: int) -> nn.Module:
-        return _LaggedMLP(n_in, n_out, self.arch["n_lags"], self.arch["hidden"])
+    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
+        n_lags = self.arch["n_lags"]
+        return LaggedMLP(
+            n_in,
+            n_out,
+            lags_before=n_lags,
+            lags_after=n_lags,
+            hidden=self.arch["hidden"],
+            layers=2,
+            dropout=0.0,
+        )

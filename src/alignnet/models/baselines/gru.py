@@ -36,6 +36,6 @@ class GRUBaseline(NeuralWindowModel):
     def __init__(self, *, hidden: int = 128, layers: int = 1, dropout: float = 0.0, **train):
         super().__init__(hidden=hidden, layers=layers, dropout=dropout, **train)
 
-    def build(self, n_in: int, n_out: int, length: int) -> nn.Module:
+    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch
         return _GRUNet(n_in, n_out, a["hidden"], a["layers"], a["dropout"])

@@ -3,7 +3,11 @@
 
 - decode: input z-scored spikes, target z-scored behaviour, MSE loss; output un-scaled.
 - simulate: input z-scored behaviour, target raw counts, Poisson NLL on softplus rates.
-Normalisation statistics come from the training windows only.
+
+Normalisation is `alignnet.data.preprocess.NormStats` fitted on the training windows only
+(pooled over days: ``predict``/``simulate`` receive no day labels). Training is the project's
+one loop, `alignnet.training.loop.fit` (AdamW, warm-up + cosine schedule, gradient clipping,
+early stopping on the validation loss with the best weights restored).
 """
 
 from __future__ import annotations
@@ -14,23 +18,33 @@ import numpy as np
 import torch
 from torch import nn
 
+from alignnet.data.preprocess import NormStats
 from alignnet.data.windows import Windows
-from alignnet.models.baselines._train import TrainReport, predict_module, train_module
 from alignnet.models.baselines.base import (
     DECODE,
     SIMULATE,
     TASKS,
-    ChannelNorm,
     check_task,
     check_windows_input,
-    fit_channel_norm,
 )
+from alignnet.training.config import TrainConfig
+from alignnet.training.loop import Batch, TrainHistory, fit
 from alignnet.utils.seeding import seed_everything
 
 
 def poisson_loss(rates: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
     """Mean Poisson negative log-likelihood (without the ``log k!`` constant) of ``counts``."""
     return nn.functional.poisson_nll_loss(rates, counts, log_input=False, eps=1e-6)
+
+
+def _mse_loss(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """`training.loop` loss: MSE of ``module(batch["x"])`` against ``batch["y"]``."""
+    return nn.functional.mse_loss(module(batch["x"]), batch["y"]), {}
+
+
+def _poisson_loss(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """`training.loop` loss: Poisson NLL of the counts ``batch["y"]`` under ``module`` rates."""
+    return poisson_loss(module(batch["x"]), batch["y"]), {}
 
 
 class _SoftplusOut(nn.Module):
@@ -42,15 +56,30 @@ class _SoftplusOut(nn.Module):
         return nn.functional.softplus(self.body(x))
 
 
+@torch.no_grad()
+def predict_module(module: nn.Module, inputs: np.ndarray, *, batch_size: int) -> np.ndarray:
+    """Run ``module`` over ``inputs [N, ...]`` in eval mode, in batches; return float32 numpy."""
+    module.eval()
+    device = next(module.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
+    outs = [module(x[s : s + batch_size].to(device)).cpu() for s in range(0, len(x), batch_size)]
+    return torch.cat(outs).numpy().astype(np.float32)
+
+
 class NeuralWindowModel:
     """Base class: subclasses set ``name``/``causal`` and implement `build`.
 
-    Args (keyword-only, shared by every neural baseline):
+    Args (keyword-only, shared by every neural baseline; they fill a `TrainConfig`):
         epochs: maximum training epochs (early stopping on the validation loss).
-        lr: Adam learning rate.
+        lr: peak AdamW learning rate.
         batch_size: windows per step.
-        weight_decay: Adam L2 penalty.
+        weight_decay: AdamW (decoupled) weight decay.
         patience: epochs without validation improvement before stopping.
+        device: torch device string (``"auto"``: CUDA if present); CPU is bit-reproducible.
+
+    Attributes:
+        norm_stats: task -> `NormStats` fitted on that task's training windows.
+        histories: task -> `TrainHistory` of the last fit.
     """
 
     name = "neural"
@@ -65,20 +94,20 @@ class NeuralWindowModel:
         batch_size: int = 32,
         weight_decay: float = 0.0,
         patience: int = 10,
+        device: str = "cpu",
         **arch: Any,
     ) -> None:
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.weight_decay, self.patience = weight_decay, patience
+        self.weight_decay, self.patience, self.device = weight_decay, patience, device
         self.arch = arch
         self._modules: dict[str, nn.Module] = {}
-        self._in_norm: dict[str, ChannelNorm] = {}
-        self._out_norm: ChannelNorm | None = None
+        self.norm_stats: dict[str, NormStats] = {}
         self._shapes: dict[str, tuple[int, int]] = {}
-        self.reports: dict[str, TrainReport] = {}
+        self.histories: dict[str, TrainHistory] = {}
 
     # ------------------------------------------------------------------ to override
-    def build(self, n_in: int, n_out: int, length: int) -> nn.Module:
-        """A module mapping ``[B, n_in, length]`` to ``[B, n_out, length]``."""
+    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
+        """A module mapping ``[B, n_in, length]`` to ``[B, n_out, length]`` for ``task``."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ protocol
@@ -92,51 +121,65 @@ class NeuralWindowModel:
             **self.arch,
         }
 
+    def train_config(self, seed: int) -> TrainConfig:
+        """The `TrainConfig` this model trains with (no warm-up: the runs are short)."""
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            warmup_fraction=0.0,
+            patience=self.patience,
+            device=self.device,
+            seed=seed,
+        )
+
+    def _inputs_targets(self, windows: Windows, task: str) -> dict[str, torch.Tensor]:
+        """``{"x": normalised inputs [N, K_in, L], "y": targets [N, K_out, L]}`` for ``task``."""
+        norm = self.norm_stats[task]
+        if task == DECODE:
+            x = norm.transform_spikes(windows.spikes)
+            y = norm.transform_behavior(windows.behavior)
+        else:
+            x = norm.transform_behavior(windows.behavior)
+            y = np.asarray(windows.spikes, dtype=np.float32)
+        return {"x": torch.from_numpy(x), "y": torch.from_numpy(y)}
+
     def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
         check_task(self, task)
         seed_everything(seed)
-        if task == DECODE:
-            x_tr, y_tr, x_va, y_va = train.spikes, train.behavior, val.spikes, val.behavior
-        else:
-            x_tr, y_tr, x_va, y_va = train.behavior, train.spikes, val.behavior, val.spikes
-        in_norm = fit_channel_norm(x_tr)
-        self._in_norm[task] = in_norm
-        if task == DECODE:
-            self._out_norm = fit_channel_norm(y_tr)
-            y_tr, y_va = self._out_norm.apply(y_tr), self._out_norm.apply(y_va)
-            loss_fn = nn.functional.mse_loss
-        else:
-            loss_fn = poisson_loss
-        body = self.build(x_tr.shape[1], y_tr.shape[1], x_tr.shape[2])
+        self.norm_stats[task] = NormStats.fit(train)
+        train_data = self._inputs_targets(train, task)
+        val_data = self._inputs_targets(val, task)
+        n_in, n_out = train_data["x"].shape[1], train_data["y"].shape[1]
+        body = self.build(n_in, n_out, train_data["x"].shape[2], task=task)
         module = _SoftplusOut(body) if task == SIMULATE else body
-        self._shapes[task] = (x_tr.shape[1], y_tr.shape[1])
-        self.reports[task] = train_module(
+        self._shapes[task] = (n_in, n_out)
+        self.histories[task] = fit(
             module,
-            loss_fn,
-            torch.from_numpy(in_norm.apply(x_tr)),
-            torch.from_numpy(np.asarray(y_tr, dtype=np.float32)),
-            val_inputs=torch.from_numpy(in_norm.apply(x_va)),
-            val_targets=torch.from_numpy(np.asarray(y_va, dtype=np.float32)),
-            epochs=self.epochs,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            seed=seed,
-            weight_decay=self.weight_decay,
-            patience=self.patience,
+            _mse_loss if task == DECODE else _poisson_loss,
+            train_data,
+            config=self.train_config(seed),
+            val=val_data,
+            progress=False,
+            desc=f"{self.name} {task}",
         )
+        module.eval()
         self._modules[task] = module
 
-    def _run(self, task: str, x: np.ndarray, name: str) -> np.ndarray:
+    def _check_fitted(self, task: str) -> None:
         if task not in self._modules:
             raise RuntimeError(f"{self.name}: call fit(..., task={task!r}) first")
-        x = check_windows_input(x, n_rows=self._shapes[task][0], name=name)
-        inputs = torch.from_numpy(self._in_norm[task].apply(x))
-        return predict_module(self._modules[task], inputs, batch_size=256)
 
     def predict(self, spikes: np.ndarray) -> np.ndarray:
-        z = self._run(DECODE, spikes, "spikes")
-        assert self._out_norm is not None
-        return self._out_norm.invert(z)
+        self._check_fitted(DECODE)
+        spikes = check_windows_input(spikes, n_rows=self._shapes[DECODE][0], name="spikes")
+        norm = self.norm_stats[DECODE]
+        z = predict_module(self._modules[DECODE], norm.transform_spikes(spikes), batch_size=256)
+        return norm.inverse_behavior(z)
 
     def simulate(self, behavior: np.ndarray) -> np.ndarray:
-        return self._run(SIMULATE, behavior, "behavior")
+        self._check_fitted(SIMULATE)
+        behavior = check_windows_input(behavior, n_rows=self._shapes[SIMULATE][0], name="behavior")
+        inputs = self.norm_stats[SIMULATE].transform_behavior(behavior)
+        return predict_module(self._modules[SIMULATE], inputs, batch_size=256)

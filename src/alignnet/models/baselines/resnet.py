@@ -98,7 +98,7 @@ class ResNetBaseline(NeuralWindowModel):
     def __init__(self, *, width: int = 64, blocks: int = 3, kernel: int = 5, **train):
         super().__init__(width=width, blocks=blocks, kernel=kernel, **train)
 
-    def build(self, n_in: int, n_out: int, length: int) -> nn.Module:
+    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch
         return _ResNet1d(n_in, n_out, a["width"], a["blocks"], a["kernel"])
 
@@ -118,6 +118,6 @@ class ResNetUNetBaseline(NeuralWindowModel):
     def __init__(self, *, width: int = 32, depth: int = 2, kernel: int = 5, **train):
         super().__init__(width=width, depth=depth, kernel=kernel, **train)
 
-    def build(self, n_in: int, n_out: int, length: int) -> nn.Module:
+    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch
         return _ResNetUNet1d(n_in, n_out, a["width"], a["depth"], a["kernel"])
