@@ -52,6 +52,8 @@ class BenchmarkPreset:
         alignnet_overrides: AlignNet configuration overrides (smaller networks for tiny).
         shots: few-shot points (labelled trials of the new day).
         cross_day_folds: cross-day folds (test days counted from the last).
+        single_day_days: single-day folds on only the last this many days (None: every day);
+            on ``paper`` these are the cross-day test days, so both protocols score the same days.
     """
 
     epochs: int
@@ -62,6 +64,7 @@ class BenchmarkPreset:
     alignnet_overrides: dict[str, Any] = field(default_factory=dict)
     shots: tuple[int, ...] = DEFAULT_SHOTS
     cross_day_folds: int = 1
+    single_day_days: int | None = None
 
 
 PRESETS: dict[str, BenchmarkPreset] = {
@@ -90,6 +93,7 @@ PRESETS: dict[str, BenchmarkPreset] = {
         pretrain_epochs=30,
         finetune_epochs=30,
         cross_day_folds=3,
+        single_day_days=3,
     ),
 }
 
@@ -363,7 +367,9 @@ def _protocols_for(config: BenchmarkConfig, info: dict[str, Any]) -> list[str]:
     return list(SYNTHETIC_PROTOCOLS)
 
 
-def _fold_options(protocol: str, preset: BenchmarkPreset) -> dict[str, Any]:
+def _fold_options(protocol: str, preset: BenchmarkPreset, windows: Windows) -> dict[str, Any]:
+    if protocol == "single-day" and preset.single_day_days is not None:
+        return {"days": [int(d) for d in windows.days[-preset.single_day_days :]]}
     if protocol == "few-shot":
         return {"shots": preset.shots}
     if protocol == "cross-day":
@@ -423,7 +429,7 @@ def run_benchmark(
             seed,
             windows,
             n_configs=preset.n_configs,
-            fold_options=_fold_options(protocol, preset),
+            fold_options=_fold_options(protocol, preset, windows),
         )
         cell["settings_hash"] = settings
         with atomic_path(stem.with_suffix(".npz")) as tmp:
