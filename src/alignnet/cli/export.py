@@ -1,9 +1,122 @@
-"""`alignnet export` (being built)."""
+"""`alignnet export`: write the decode or simulate path of a checkpoint as TorchScript or ONNX.
+
+A thin layer over `alignnet.realtime.export` (torch is imported only when the command runs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 
 @click.command("export")
-def export() -> None:
-    """(not yet implemented)"""
-    raise click.ClickException("alignnet export is not implemented yet")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["onnx", "torchscript"]),
+    required=True,
+    help="onnx (run with onnxruntime) or torchscript (torch.jit.load).",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["decode", "simulate"]),
+    default="decode",
+    show_default=True,
+    help="decode: counts [B, C, L] -> behaviour [B, D, L]; simulate: behaviour -> rates.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file (.onnx / .pt).",
+)
+@click.option(
+    "--day",
+    type=int,
+    default=None,
+    help="Recording day whose spike statistics (and read-in) the decode graph folds in.",
+)
+@click.option(
+    "--calibration",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A .npy of [T, C] binned counts of a new day (no behaviour needed): the decode "
+    "graph normalises with their per-channel mean/std instead of a stored day's.",
+)
+@click.option(
+    "--onnx-exporter",
+    type=click.Choice(["auto", "dynamo", "torchscript"]),
+    default="auto",
+    show_default=True,
+    help="dynamo (torch.export, needs onnxscript), the older torchscript tracer, or auto.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option(
+    "--check/--no-check",
+    default=True,
+    show_default=True,
+    help="Run the exported file on a random batch and print its largest difference from PyTorch.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the check's input.")
+def export(
+    checkpoint: Path,
+    fmt: str,
+    task: str,
+    out: Path,
+    day: int | None,
+    calibration: Path | None,
+    onnx_exporter: str,
+    force: bool,
+    check: bool,
+    seed: int,
+) -> None:
+    """Export CHECKPOINT's decode or simulate path for deployment.
+
+    Normalisation is folded into the graph: decode takes raw counts per 20 ms bin and returns
+    behaviour in training units; simulate takes behaviour and returns expected counts per bin.
+    The batch axis is dynamic; channels, behaviour dimensions and bins are the model's.
+    """
+    import numpy as np
+
+    from alignnet.errors import FileFormatError
+    from alignnet.realtime.export import check_export, export_model
+    from alignnet.realtime.stats import spike_statistics
+
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists; use --force to overwrite it")
+    spike_mean = spike_std = None
+    if calibration is not None:
+        try:
+            counts = np.load(calibration, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise FileFormatError(f"not a readable .npy array ({exc})", source=calibration) from exc
+        spike_mean, spike_std = spike_statistics(counts)
+    stats = {"day": day, "spike_mean": spike_mean, "spike_std": spike_std}
+    click.echo(f"exporting {task} path of {checkpoint} to {fmt} ...", err=True)
+    path = export_model(
+        checkpoint,
+        format=fmt,
+        path=out,
+        task=task,
+        onnx_exporter=onnx_exporter,
+        overwrite=force,
+        **stats,
+    )
+    click.echo(f"wrote {path}")
+    if check:
+        try:
+            diff = check_export(
+                checkpoint,
+                path,
+                format=fmt,
+                task=task,
+                seed=seed,
+                **(stats if task == "decode" else {}),
+            )
+        except ImportError as exc:
+            click.echo(f"check skipped ({exc})", err=True)
+            return
+        click.echo(f"max |exported - pytorch| on a random batch: {diff:.3g}")

@@ -1,0 +1,106 @@
+"""Per-bin latency of closed-loop decoding (`StreamingDecoder.step`), backends side by side.
+
+Builds an AlignNet of the default size (`ModelConfig()`: widths 64/96, latent 64, LIF,
+temporal layout, L = 100 bins) for ``--channels`` channels with random weights and fake
+statistics (latency does not depend on the weight values: every step runs the whole window),
+then streams the same Poisson counts through one `StreamingDecoder` per backend, round-robin
+bin by bin so that load from other processes hits every backend alike. One torch thread and
+one onnxruntime thread. The target is the 20 ms bin; the aim is < 2 ms at p99.
+
+    python benchmarks/streaming.py                # 64 channels, 600 timed bins, ~2 min
+    python benchmarks/streaming.py --bins 2000 --backends torch onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import time
+import warnings
+
+import numpy as np
+import torch
+
+
+def build_model(n_channels: int, *, seed: int):
+    from alignnet.api import AlignNet
+
+    model = AlignNet(n_channels=n_channels, device="cpu", seed=seed)
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(1.0, size=(32, n_channels, model.config.model.window_len))
+    model.normalizer.fit_spikes(counts.astype(np.float32), np.zeros(32, dtype=np.int64))
+    model.normalizer.fit_behavior(rng.standard_normal((32, 2, model.config.model.window_len)))
+    model.tasks = ["pretrain", "decode"]
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--channels", type=int, default=64)
+    parser.add_argument("--bins", type=int, default=600, help="timed bins per backend")
+    parser.add_argument("--warmup", type=int, default=120, help="untimed bins first (>= L)")
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=["torch", "torchscript", "onnx", "compile"],
+        choices=["torch", "torchscript", "onnx", "compile"],
+        help="'compile' first spends about a minute compiling",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", DeprecationWarning)
+    torch.set_num_threads(1)
+    from alignnet.realtime import StreamingDecoder
+
+    backends = [b for b in args.backends if b != "onnx" or importlib.util.find_spec("onnxruntime")]
+    model = build_model(args.channels, seed=args.seed)
+    decoders = {}
+    for backend in backends:
+        t0 = time.perf_counter()
+        decoders[backend] = StreamingDecoder(model, day=0, backend=backend)
+        print(f"built {backend:<12} in {time.perf_counter() - t0:6.1f} s", flush=True)
+    rng = np.random.default_rng(args.seed)
+    counts = rng.poisson(1.2, size=(args.warmup + args.bins, args.channels)).astype(np.float32)
+    latency = {b: np.empty(args.bins) for b in backends}
+    cpu_time = {b: np.empty(args.bins) for b in backends}
+    outputs = {b: np.empty((args.bins, model.config.model.n_behavior)) for b in backends}
+    for t in range(counts.shape[0]):
+        for backend, decoder in decoders.items():
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            estimate = decoder.step(counts[t])
+            elapsed, used = time.perf_counter() - start, time.thread_time() - start_cpu
+            if t >= args.warmup:
+                latency[backend][t - args.warmup] = elapsed
+                cpu_time[backend][t - args.warmup] = used
+                outputs[backend][t - args.warmup] = estimate
+
+    m = model.config.model
+    print(
+        f"\nStreamingDecoder.step latency, C={args.channels} D={m.n_behavior} L={m.window_len} "
+        f"widths={m.widths} neuron={m.neuron}; {args.bins} bins, 1 thread; "
+        f"{platform.processor() or platform.machine()}, torch {torch.__version__}"
+    )
+    print(
+        "wall-clock latency; 'cpu p50' is this thread's CPU time per step (what a dedicated "
+        "core would see; wall time also counts waiting for the CPU on a loaded machine)"
+    )
+    print(
+        f"{'backend':<12} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'mean ms':>8} "
+        f"{'cpu p50 ms':>11} {'p50 vs torch':>13} {'p99 / 20 ms bin':>16} "
+        f"{'max |diff| vs torch':>20}"
+    )
+    base = np.percentile(latency[backends[0]], 50)
+    for backend in backends:
+        ms = latency[backend] * 1e3
+        p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
+        diff = np.abs(outputs[backend] - outputs[backends[0]]).max()
+        print(
+            f"{backend:<12} {p50:8.3f} {p99:8.3f} {ms.max():8.3f} {ms.mean():8.3f} "
+            f"{np.percentile(cpu_time[backend], 50) * 1e3:11.3f} {base * 1e3 / p50:12.2f}x "
+            f"{p99 / 20:15.1%} {diff:20.2e}"
+        )
+
+
+if __name__ == "__main__":
+    main()

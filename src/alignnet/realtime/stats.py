@@ -1,0 +1,80 @@
+"""Fixed spike statistics for streaming and exported models (no per-window statistics).
+
+Batch decoding of a day the model never saw normalises with the statistics of the windows it
+is given; a closed-loop or exported model cannot, so it uses one fixed set: a stored day's, or
+a set fitted from a block of unlabelled bins of the new day (`spike_statistics`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alignnet.errors import DataError
+from alignnet.training.normalization import Normalizer
+
+
+def spike_statistics(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of a block of binned counts, as the estimator fits them.
+
+    Args:
+        counts: ``[T, C]`` spike counts per bin (e.g. a calibration block of a new day; no
+            behaviour needed).
+
+    Returns:
+        ``(mean, std)``, each ``[C]`` float64 counts per bin (a std of ~0 becomes 1).
+    """
+    counts = np.asarray(counts, dtype=np.float32)
+    if counts.ndim != 2 or counts.shape[0] < 2:
+        raise DataError(f"expected [T, C] with T >= 2, got shape {counts.shape}", field="counts")
+    if not np.isfinite(counts).all():
+        raise DataError("NaN or inf values", field="counts")
+    stats = Normalizer(per_day=False)
+    stats.fit_spikes(counts.T[None], np.zeros(1, dtype=np.int64))
+    return stats.spike_mean[-1], stats.spike_std[-1]
+
+
+def resolve_spike_stats(
+    normalizer: Normalizer,
+    *,
+    n_channels: int,
+    day: int | None,
+    spike_mean: np.ndarray | None,
+    spike_std: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed ``[C]`` float64 spike statistics a streaming/exported model normalises with.
+
+    Explicit ``spike_mean``/``spike_std`` win; otherwise the checkpoint's statistics of ``day``
+    (or its single set when it was trained without per-day normalisation).
+    """
+    if (spike_mean is None) != (spike_std is None):
+        raise DataError("give both spike_mean and spike_std, or neither", field="spike_mean")
+    if spike_mean is not None:
+        mean = np.asarray(spike_mean, dtype=np.float64)
+        std = np.asarray(spike_std, dtype=np.float64)
+        for name, arr in (("spike_mean", mean), ("spike_std", std)):
+            if arr.shape != (n_channels,):
+                raise DataError(f"shape {arr.shape}, expected ({n_channels},)", field=name)
+            if not np.isfinite(arr).all():
+                raise DataError("NaN or inf values", field=name)
+        if (std <= 0).any():
+            raise DataError("standard deviations must be > 0", field="spike_std")
+        return mean, std
+    known = sorted(normalizer.spike_mean)
+    if not known:
+        raise DataError("the model has no spike statistics (it was never trained)", field="day")
+    if normalizer.per_day and day is None:
+        raise DataError(
+            f"this model normalises each day with its own statistics: name a day (one of "
+            f"{known}) or give a new day's spike statistics (spike_mean/spike_std from "
+            "spike_statistics; CLI: --calibration)",
+            field="day",
+        )
+    if not normalizer.knows(-1 if day is None else day):
+        raise DataError(
+            f"day {day} is not in the checkpoint (days {known}); fit its statistics from "
+            "unlabelled bins (spike_statistics; CLI: --calibration) and pass "
+            "spike_mean/spike_std",
+            field="day",
+        )
+    key = int(day) if normalizer.per_day else -1
+    return normalizer.spike_mean[key], normalizer.spike_std[key]
