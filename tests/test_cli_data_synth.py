@@ -40,10 +40,10 @@ def test_synth_refuses_non_empty_folder_unless_forced(tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0 and "not empty" in result.output
     assert not (out / "day00.npz").exists()
-    result = CliRunner().invoke(cli, [*args, "--force"])
+    result = CliRunner().invoke(cli, [*args, "--overwrite"])
     assert result.exit_code == 0, result.output
     assert (out / "day00.npz").exists() and (out / "keep.txt").read_text() == "user data"
-    result = CliRunner().invoke(cli, [*args, "--force", "--seed", "1"])
+    result = CliRunner().invoke(cli, [*args, "--overwrite", "--seed", "1"])
     assert result.exit_code == 0, result.output
 
 

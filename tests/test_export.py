@@ -123,8 +123,8 @@ def test_cli_export_with_calibration_block(trained, tmp_path):
     diff = float(result.output.strip().rsplit(" ", 1)[-1])
     assert diff < 1e-5
     again = CliRunner().invoke(cli, [*args, "--day", "0"])
-    assert again.exit_code != 0 and "--force" in again.output
-    assert CliRunner().invoke(cli, [*args, "--day", "0", "--force"]).exit_code == 0
+    assert again.exit_code != 0 and "--overwrite" in again.output
+    assert CliRunner().invoke(cli, [*args, "--day", "0", "--overwrite"]).exit_code == 0
 
 
 @pytest.mark.parametrize("neuron, layout", [("bitplane", "temporal"), ("lif", "2d")])

@@ -52,7 +52,7 @@ def parse_days(text: str | None) -> list[int] | None:
 )
 @click.option("--days", default=None, help="Only these days, e.g. '0-3' or '0,2,5'.")
 @click.option("--no-voltage", is_flag=True, help="Do not synthesise raw 30 kHz voltage.")
-@click.option("--force", is_flag=True, help="Write into a non-empty folder, replacing files.")
+@click.option("--overwrite", "force", is_flag=True, help="Write into a non-empty folder, replacing files.")
 def synth(
     preset: str, seed: int, out_dir: Path, days: str | None, no_voltage: bool, force: bool
 ) -> None:
@@ -69,7 +69,7 @@ def synth(
 
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise click.ClickException(
-            f"{out_dir} is not empty; choose another --out or pass --force to replace files"
+            f"{out_dir} is not empty; choose another --out or pass --overwrite to replace files"
         )
     config = make_config(preset)
     if no_voltage:

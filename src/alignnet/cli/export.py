@@ -53,7 +53,7 @@ import click
     show_default=True,
     help="dynamo (torch.export, needs onnxscript), the older torchscript tracer, or auto.",
 )
-@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--overwrite", "force", is_flag=True, help="Replace --out if it exists.")
 @click.option(
     "--check/--no-check",
     default=True,
@@ -86,7 +86,7 @@ def export(
     from alignnet.realtime.stats import spike_statistics
 
     if out.exists() and not force:
-        raise click.ClickException(f"{out} exists; use --force to overwrite it")
+        raise click.ClickException(f"{out} exists; use --overwrite to replace it")
     spike_mean = spike_std = None
     if calibration is not None:
         try:
