@@ -52,7 +52,9 @@ def parse_days(text: str | None) -> list[int] | None:
 )
 @click.option("--days", default=None, help="Only these days, e.g. '0-3' or '0,2,5'.")
 @click.option("--no-voltage", is_flag=True, help="Do not synthesise raw 30 kHz voltage.")
-@click.option("--overwrite", "force", is_flag=True, help="Write into a non-empty folder, replacing files.")
+@click.option(
+    "--overwrite", "force", is_flag=True, help="Write into a non-empty folder, replacing files."
+)
 def synth(
     preset: str, seed: int, out_dir: Path, days: str | None, no_voltage: bool, force: bool
 ) -> None:
