@@ -58,7 +58,8 @@ def run_option(neuron: str, windows, *, seed: int, epochs: int, small: bool) -> 
         times.append((time.perf_counter() - t) / len(test_w))
 
     module = SpikeAutoencoderPath(model.network).eval()
-    counts = model.normalizer.spikes(test_w.spikes, np.full(len(test_w), -1, dtype=np.int64))
+    no_day = np.full(len(test_w), -1, dtype=np.int64)  # unseen: the windows' own statistics
+    counts = model.normalizer.transform_spikes(test_w.spikes, day=no_day)
     report = profile_model(module, torch.as_tensor(np.asarray(counts, dtype=np.float32)))
     steps = sorted({layer.time_steps for layer in report.layers if layer.time_steps})
     rates_fired = [layer.firing_rate for layer in report.layers if layer.firing_rate is not None]

@@ -25,12 +25,19 @@ import torch
 
 def build_model(n_channels: int, *, seed: int):
     from alignnet.api import AlignNet
+    from alignnet.data.preprocess import NormStats
 
     model = AlignNet(n_channels=n_channels, device="cpu", seed=seed)
     rng = np.random.default_rng(seed)
-    counts = rng.poisson(1.0, size=(32, n_channels, model.config.model.window_len))
-    model.normalizer.fit_spikes(counts.astype(np.float32), np.zeros(32, dtype=np.int64))
-    model.normalizer.fit_behavior(rng.standard_normal((32, 2, model.config.model.window_len)))
+    length = model.config.model.window_len
+    counts = rng.poisson(1.0, size=(32, n_channels, length))
+    model.normalizer = NormStats.fit_arrays(
+        counts.astype(np.float32),
+        rng.standard_normal((32, 2, length)),
+        day=np.zeros(32, dtype=np.int64),
+        per_day=model.config.per_day_norm,
+        unseen_day="own",
+    )
     model.tasks = ["pretrain", "decode"]
     return model
 

@@ -81,6 +81,23 @@ def test_save_load_round_trip(trained, data, tmp_path):
     np.testing.assert_array_equal(loaded.decode(data), model.decode(data))
     np.testing.assert_array_equal(loaded.simulate(data), model.simulate(data))
     assert loaded.tasks == model.tasks
+    # Checkpoints written before NormStats replaced the estimator's own Normalizer still load.
+    norm, payload = model.normalizer, load_checkpoint(path)
+    days = sorted(norm.day_spike_mean)
+    payload["normalizer"] = {
+        "per_day": True,
+        "days": days,
+        "spike_mean": [norm.day_spike_mean[d].tolist() for d in days],
+        "spike_std": [norm.day_spike_std[d].tolist() for d in days],
+        "behavior_mean": norm.behavior_mean.tolist(),
+        "behavior_std": norm.behavior_std.tolist(),
+        "count_mean": norm.count_mean.tolist(),
+        "count_std": norm.count_std.tolist(),
+    }
+    save_checkpoint(tmp_path / "legacy.ckpt", payload)
+    legacy = AlignNet.load(tmp_path / "legacy.ckpt")
+    np.testing.assert_array_equal(legacy.decode(data), model.decode(data))
+    np.testing.assert_array_equal(legacy.decode(data.spikes), model.decode(data.spikes))
 
 
 def test_input_errors(trained, data, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -307,3 +308,41 @@ def test_cli_module_imports_no_torch():
     code = "import sys, alignnet.cli.data_preprocess; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_norm_stats_estimator_rules():
+    """``unseen_day="own"``, adding days, count stats, legacy estimator dicts."""
+    rng = np.random.default_rng(0)
+    spikes = rng.poisson(1.5, (12, 4, 6)).astype(np.float32)
+    spikes[:, 3] = 2.0  # constant channel: std floored to 1
+    behavior = rng.standard_normal((12, 2, 6)).astype(np.float32)
+    day = np.repeat([0, 1], 6)
+    stats = NormStats.fit_arrays(spikes, behavior, day=day, per_day=True, unseen_day="own")
+    np.testing.assert_array_equal(stats.count_mean, spikes.mean(axis=(0, 2), dtype=np.float64))
+    assert stats.day_spike_std[0][3] == 1.0 and stats.knows(1) and not stats.knows(5)
+    new = rng.poisson(3.0, (5, 4, 6)).astype(np.float32)
+    z = stats.transform_spikes(new, day=5)  # unseen day: its own statistics
+    np.testing.assert_allclose(z[:, :3].mean(axis=(0, 2)), 0, atol=1e-5)
+    with pytest.raises(DataError, match=r"day\(s\) \[5\]"):
+        dataclasses.replace(stats, unseen_day="raise").transform_spikes(new, day=5)
+    added = stats.with_new_days(np.concatenate([spikes, new]), day=np.r_[day, [5] * 5])
+    np.testing.assert_array_equal(added.day_spike_mean[0], stats.day_spike_mean[0])
+    np.testing.assert_array_equal(added.transform_spikes(new, day=5), z)
+    legacy = {  # the dict older AlignNet checkpoints stored under "normalizer"
+        "per_day": True,
+        "days": [0, 1],
+        "spike_mean": [stats.day_spike_mean[d].tolist() for d in (0, 1)],
+        "spike_std": [stats.day_spike_std[d].tolist() for d in (0, 1)],
+        "behavior_mean": stats.behavior_mean.tolist(),
+        "behavior_std": stats.behavior_std.tolist(),
+        "count_mean": stats.count_mean.tolist(),
+        "count_std": stats.count_std.tolist(),
+    }
+    restored = NormStats.from_dict(legacy)
+    assert restored.unseen_day == "own"
+    both = np.concatenate([spikes, new])
+    days = np.r_[day, [5] * 5]
+    np.testing.assert_array_equal(
+        restored.transform_spikes(both, day=days), stats.transform_spikes(both, day=days)
+    )
+    assert NormStats.from_dict(stats.to_dict()).unseen_day == "own"

@@ -61,7 +61,7 @@ def test_causal_mode_emits_from_first_bin_and_uses_only_the_past(trained):
 def test_explicit_statistics_match_the_stored_day(trained):
     model, _ = trained
     counts = recording(30, seed=5)
-    mean, std = model.normalizer.spike_mean[1], model.normalizer.spike_std[1]
+    mean, std = model.normalizer.day_spike_mean[1], model.normalizer.day_spike_std[1]
     by_stats = StreamingDecoder(model, spike_mean=mean, spike_std=std).run(counts)
     by_day = StreamingDecoder(model, day=1).run(counts)
     np.testing.assert_array_equal(by_stats, by_day)

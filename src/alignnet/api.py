@@ -1,8 +1,9 @@
 """`AlignNet`: the estimator - pretrain, fine-tune, decode, simulate, embed, save, load.
 
 Units at the boundary: spikes are counts per bin ``[N, C, L]``; behaviour is in the units it
-was given in ``[N, D, L]``; normalisation happens inside (see
-`alignnet.training.normalization`).
+was given in ``[N, D, L]``; normalisation happens inside (`alignnet.data.preprocess.NormStats`
+fitted on the first training data, kept as ``model.normalizer``; an unseen day's spikes use
+their own statistics, ``unseen_day="own"``).
 
 Zero-shot use on a new day means: no labelled window of that day is used. The model (pretrained
 and fine-tuned on other days) decodes the new day's spikes after normalising them with
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from alignnet import __version__
+from alignnet.data.preprocess import NormStats
 from alignnet.data.session import Session
 from alignnet.data.windows import Windows, first_trials, split_by_trial
 from alignnet.errors import CheckpointError, DataError
@@ -29,7 +31,6 @@ from alignnet.training.checkpoint import load_checkpoint, save_checkpoint
 from alignnet.training.config import AlignNetConfig
 from alignnet.training.device import resolve_device
 from alignnet.training.loop import TrainHistory, fit
-from alignnet.training.normalization import Normalizer
 
 Task = Literal["decode", "simulate"]
 _INFER_BATCH = 256
@@ -72,7 +73,8 @@ class AlignNet:
     Attributes:
         network: the torch module (`AlignNetModel`).
         config: the configuration in use.
-        normalizer: normalisation statistics (fitted by the first training call).
+        normalizer: `NormStats` (``unseen_day="own"``) fitted by the first training call
+            (None before); later training calls only add spike statistics of new days.
         tasks: what the network has been trained for (``"pretrain"``, ``"decode"``,
             ``"simulate"``).
         history: the last training run's `TrainHistory`.
@@ -80,7 +82,7 @@ class AlignNet:
 
     def __init__(self, config: AlignNetConfig | None = None, **overrides: Any) -> None:
         self.config = (config or AlignNetConfig()).with_overrides(**overrides)
-        self.normalizer = Normalizer(per_day=self.config.per_day_norm)
+        self.normalizer: NormStats | None = None
         self.tasks: list[str] = []
         self.history: TrainHistory | None = None
         self.device = resolve_device(self.config.pretrain.device)
@@ -140,14 +142,33 @@ class AlignNet:
             raise DataError("NaN or inf values", field="behavior", source=source)
         if behavior.shape[0] == 0:
             raise DataError("no windows (N = 0)", field="behavior", source=source)
-        if self.normalizer.behavior_mean is None:
+        if self.normalizer is None:
             raise CheckpointError("the model has not been trained (no behaviour statistics)")
         return behavior
 
+    def _fitted_normalizer(self) -> NormStats:
+        if self.normalizer is None:
+            raise CheckpointError("the model has not been trained (no spike statistics)")
+        return self.normalizer
+
+    def _fit_normalizer(self, windows: Windows) -> None:
+        """First call: fit all statistics on ``windows``; later: add spike stats of new days."""
+        if self.normalizer is None:
+            self.normalizer = NormStats.fit_arrays(
+                windows.spikes,
+                windows.behavior,
+                day=windows.day,
+                per_day=self.config.per_day_norm,
+                unseen_day="own",
+            )
+        else:
+            self.normalizer = self.normalizer.with_new_days(windows.spikes, day=windows.day)
+
     def _tensors(self, windows: Windows, *, counts: bool = False) -> dict[str, torch.Tensor]:
+        norm = self._fitted_normalizer()
         t = {
-            "spikes": torch.from_numpy(self.normalizer.spikes(windows.spikes, windows.day)),
-            "behavior": torch.from_numpy(self.normalizer.behavior(windows.behavior)),
+            "spikes": torch.from_numpy(norm.transform_spikes(windows.spikes, day=windows.day)),
+            "behavior": torch.from_numpy(norm.transform_behavior(windows.behavior)),
             "day": torch.from_numpy(windows.day),
         }
         if counts:
@@ -157,7 +178,7 @@ class AlignNet:
     def _payload(self) -> dict[str, Any]:
         return {
             "config": self.config.to_dict(),
-            "normalizer": self.normalizer.to_dict(),
+            "normalizer": None if self.normalizer is None else self.normalizer.to_dict(),
             "tasks": list(self.tasks),
             "readin_days": (
                 self.network.readin.days.tolist() if self.network.readin is not None else []
@@ -210,8 +231,7 @@ class AlignNet:
             if val is not None
             else _split_val(windows, self.config.val_fraction, seed=seed)
         )
-        self.normalizer.fit_spikes(train_w.spikes, train_w.day)
-        self.normalizer.fit_behavior(train_w.behavior)
+        self._fit_normalizer(train_w)
         if self.network.readin is not None:
             self.network.readin.add_days([int(d) for d in windows.days])
         run_cfg = self.config.with_overrides(
@@ -269,10 +289,9 @@ class AlignNet:
         if task not in ("decode", "simulate"):
             raise ValueError(f"task must be 'decode' or 'simulate', got {task!r}")
         windows = self._prepare(data, "finetune data")
-        if self.normalizer.behavior_mean is None:
+        if self.normalizer is None:
             self.network = self._build(seed=self.config.finetune.seed)
-        self.normalizer.fit_spikes(windows.spikes, windows.day)
-        self.normalizer.fit_behavior(windows.behavior)
+        self._fit_normalizer(windows)
         if self.network.readin is not None:
             self.network.readin.add_days([int(d) for d in windows.days])
             self.network.to(self.device)
@@ -290,8 +309,8 @@ class AlignNet:
         if task == "simulate" and "simulate" not in self.tasks:
             recipes.init_rate_head(
                 self.network,
-                count_mean=self.normalizer.count_mean,
-                count_std=self.normalizer.count_std,
+                count_mean=self._fitted_normalizer().count_mean,
+                count_std=self._fitted_normalizer().count_std,
             )
         loss = (
             recipes.decode_loss()
@@ -348,7 +367,8 @@ class AlignNet:
             days = np.full(spikes.shape[0], -1 if day is None else int(day), dtype=np.int64)
         if day is None and not isinstance(days, np.ndarray):
             days = np.asarray(days)
-        return self.normalizer.spikes(spikes, days), days.astype(np.int64)
+        z = self._fitted_normalizer().transform_spikes(spikes, day=days)
+        return z, days.astype(np.int64)
 
     def decode(self, spikes: np.ndarray | Windows, *, day: int | None = None) -> np.ndarray:
         """Decode behaviour from spikes (spike encoder -> behaviour decoder).
@@ -369,7 +389,7 @@ class AlignNet:
             )
         z, days = self._spike_inputs(spikes, day)
         out = self._run("decode", spikes=z, day=days)["behavior"]
-        return self.normalizer.behavior_inverse(out)
+        return self._fitted_normalizer().inverse_behavior(out)
 
     def simulate(
         self, behavior: np.ndarray | Windows, *, sample: bool = False, seed: int | None = None
@@ -392,7 +412,8 @@ class AlignNet:
         if isinstance(behavior, Windows):
             behavior = behavior.behavior
         behavior = self._check_behavior(behavior, "behavior")
-        rates = self._run("simulate", behavior=self.normalizer.behavior(behavior))["rates"]
+        z = self._fitted_normalizer().transform_behavior(behavior)
+        rates = self._run("simulate", behavior=z)["rates"]
         if not sample:
             return rates
         rng = np.random.default_rng(seed)
@@ -417,7 +438,8 @@ class AlignNet:
         if isinstance(behavior, Windows):
             behavior = behavior.behavior
         behavior = self._check_behavior(behavior, "behavior")
-        return self._run("embed_behavior", behavior=self.normalizer.behavior(behavior))["z"]
+        z = self._fitted_normalizer().transform_behavior(behavior)
+        return self._run("embed_behavior", behavior=z)["z"]
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
@@ -430,10 +452,16 @@ class AlignNet:
         data = load_checkpoint(path)
         try:
             config = AlignNetConfig.from_dict(data["config"])
-            normalizer = Normalizer.from_dict(data["normalizer"])
+            stored = data["normalizer"]
             state = data["model_state"]
         except KeyError as exc:
             raise CheckpointError(f"{path}: checkpoint lacks {exc}") from exc
+        try:
+            # None (or a legacy dict without behaviour statistics): saved before any training.
+            untrained = stored is None or stored.get("behavior_mean", []) is None
+            normalizer = None if untrained else NormStats.from_dict(stored)
+        except (DataError, KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: unreadable normalisation statistics: {exc}") from exc
         if device is not None:
             config = config.with_overrides(device=device)
         self = cls.__new__(cls)

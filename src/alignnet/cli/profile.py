@@ -28,8 +28,9 @@ def load_profile_target(checkpoint: Path):
     normalizer = getattr(model, "normalizer", None)
 
     def prepare(counts: np.ndarray) -> torch.Tensor:
-        if normalizer is not None and hasattr(normalizer, "spikes"):
-            counts = normalizer.spikes(counts, np.full(counts.shape[0], -1, dtype=np.int64))
+        if normalizer is not None:
+            day = np.full(counts.shape[0], -1, dtype=np.int64)
+            counts = normalizer.transform_spikes(counts, day=day)
         return torch.as_tensor(np.asarray(counts, dtype=np.float32))
 
     return module, prepare

@@ -209,7 +209,7 @@ def build_graph(
             f"this model has not been fine-tuned for {task!r}; run finetune(task={task!r}) first"
         )
     norm = model.normalizer
-    if norm.behavior_mean is None:
+    if norm is None:
         raise CheckpointError("the model has no behaviour statistics (never trained)")
     if traceable:
         network = inference_copy(model.network)

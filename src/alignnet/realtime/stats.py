@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from alignnet.data.preprocess.normalization import NormStats, mean_std
 from alignnet.errors import DataError
-from alignnet.training.normalization import Normalizer
 
 
 def spike_statistics(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,13 +28,11 @@ def spike_statistics(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"expected [T, C] with T >= 2, got shape {counts.shape}", field="counts")
     if not np.isfinite(counts).all():
         raise DataError("NaN or inf values", field="counts")
-    stats = Normalizer(per_day=False)
-    stats.fit_spikes(counts.T[None], np.zeros(1, dtype=np.int64))
-    return stats.spike_mean[-1], stats.spike_std[-1]
+    return mean_std(counts.T[None])
 
 
 def resolve_spike_stats(
-    normalizer: Normalizer,
+    normalizer: NormStats | None,
     *,
     n_channels: int,
     day: int | None,
@@ -44,7 +42,8 @@ def resolve_spike_stats(
     """The fixed ``[C]`` float64 spike statistics a streaming/exported model normalises with.
 
     Explicit ``spike_mean``/``spike_std`` win; otherwise the checkpoint's statistics of ``day``
-    (or its single set when it was trained without per-day normalisation).
+    (or its single set when it was trained without per-day normalisation). ``normalizer``:
+    the model's `NormStats` (None: never trained).
     """
     if (spike_mean is None) != (spike_std is None):
         raise DataError("give both spike_mean and spike_std, or neither", field="spike_mean")
@@ -59,9 +58,9 @@ def resolve_spike_stats(
         if (std <= 0).any():
             raise DataError("standard deviations must be > 0", field="spike_std")
         return mean, std
-    known = sorted(normalizer.spike_mean)
-    if not known:
+    if normalizer is None:
         raise DataError("the model has no spike statistics (it was never trained)", field="day")
+    known = sorted(normalizer.day_spike_mean) if normalizer.per_day else [-1]
     if normalizer.per_day and day is None:
         raise DataError(
             f"this model normalises each day with its own statistics: name a day (one of "
@@ -69,12 +68,11 @@ def resolve_spike_stats(
             "spike_statistics; CLI: --calibration)",
             field="day",
         )
-    if not normalizer.knows(-1 if day is None else day):
+    if not normalizer.knows(day):
         raise DataError(
             f"day {day} is not in the checkpoint (days {known}); fit its statistics from "
             "unlabelled bins (spike_statistics; CLI: --calibration) and pass "
             "spike_mean/spike_std",
             field="day",
         )
-    key = int(day) if normalizer.per_day else -1
-    return normalizer.spike_mean[key], normalizer.spike_std[key]
+    return normalizer.day_stats(day)

@@ -10,7 +10,7 @@ its LIF neurons at rest, so no state can be carried from one window to the next 
 changing the result.
 
 Normalisation is the one batch decoding uses (per-channel z-scores, computed in float64 and
-rounded to float32, `alignnet.training.normalization.Normalizer.spikes`), with fixed
+rounded to float32, `alignnet.data.preprocess.NormStats.transform_spikes`), with fixed
 statistics: those the checkpoint stores for the recording ``day``, or statistics given by the
 caller (`spike_statistics` fits them from a block of unlabelled bins of a new day).
 

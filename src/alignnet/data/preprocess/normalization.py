@@ -5,34 +5,41 @@
 - Behaviour: per-dimension mean and std, always pooled over days: behaviour is the shared
   space every day maps to, and decoded behaviour is mapped back with these statistics.
 
-A day not seen at fit time (per-day mode) has no spike statistics; transforming it raises a
-`DataError` until you call ``stats.fit_new_day(windows_of_that_day)``, which fits that day's
-spike statistics from its own windows. Only the spikes are read, so unlabelled windows
-(behaviour all zeros) are fine; this is the explicit, deliberate step of adapting to a new
-day.
+A day not seen at fit time (per-day mode) has no spike statistics. With the default
+``unseen_day="raise"`` transforming it raises a `DataError` until you call
+``stats.fit_new_day(windows_of_that_day)``, which fits that day's spike statistics from its own
+windows. Only the spikes are read, so unlabelled windows (behaviour all zeros) are fine; this is
+the explicit, deliberate step of adapting to a new day. With ``unseen_day="own"`` (the rule of
+the `alignnet.api.AlignNet` estimator, ``model.normalizer``) such windows are instead z-scored
+with the statistics of that day's windows in the same call (zero-shot use of a new day).
 
-Stds below ``min_std`` (silent or constant channels) are replaced by 1, so those channels are
-only centred, never blown up.
+Stds at or below ``min_std`` (silent or constant channels) are replaced by 1, so those channels
+are only centred, never blown up. All statistics are float64; transforms return float32.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from alignnet.data.windows import Windows
 from alignnet.errors import DataError
 
+UnseenDay = Literal["raise", "own"]
+_UNSEEN_DAY = ("raise", "own")
 
-def _mean_std(x: np.ndarray, *, min_std: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std over windows and time of ``[N, K, L]`` -> two ``[K]`` float64 arrays."""
-    x64 = x.astype(np.float64, copy=False)
-    mean = x64.mean(axis=(0, 2))
-    std = x64.std(axis=(0, 2))
-    return mean, np.where(std < min_std, 1.0, std)
+
+def mean_std(x: np.ndarray, *, min_std: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std over windows and time of ``[N, K, L]`` -> two ``[K]`` float64 arrays.
+
+    Accumulated in float64; a std at or below ``min_std`` becomes 1.
+    """
+    mean = x.mean(axis=(0, 2), dtype=np.float64)
+    std = x.std(axis=(0, 2), dtype=np.float64)
+    return mean, np.where(std > min_std, std, 1.0)
 
 
 @dataclass
@@ -40,11 +47,15 @@ class NormStats:
     """Per-channel spike and per-dimension behaviour statistics.
 
     Attributes:
-        spike_mean, spike_std: ``[C]`` pooled over all fitted windows, counts per bin.
+        spike_mean, spike_std: ``[C]`` pooled over all fitted windows, counts per bin (also the
+            count statistics the estimator initialises its simulate head with:
+            `count_mean`/`count_std`).
         behavior_mean, behavior_std: ``[D]`` in behaviour units.
         per_day: if True, spikes are normalised with ``day_spike_mean/std[day]``.
         day_spike_mean, day_spike_std: day -> ``[C]`` (per-day mode only).
-        min_std: stds below this become 1.
+        min_std: stds at or below this become 1.
+        unseen_day: per-day mode, a day without statistics: ``"raise"`` a `DataError`, or
+            ``"own"``: z-score it with the statistics of its own windows in that call.
     """
 
     spike_mean: np.ndarray
@@ -55,15 +66,52 @@ class NormStats:
     day_spike_mean: dict[int, np.ndarray] = field(default_factory=dict)
     day_spike_std: dict[int, np.ndarray] = field(default_factory=dict)
     min_std: float = 1e-6
+    unseen_day: UnseenDay = "raise"
+
+    def __post_init__(self) -> None:
+        if self.unseen_day not in _UNSEEN_DAY:
+            raise ValueError(f"unseen_day must be one of {_UNSEEN_DAY}, got {self.unseen_day!r}")
 
     # ------------------------------------------------------------------ fitting
     @classmethod
-    def fit(cls, windows: Windows, *, per_day: bool = False, min_std: float = 1e-6) -> NormStats:
+    def fit(
+        cls,
+        windows: Windows,
+        *,
+        per_day: bool = False,
+        min_std: float = 1e-6,
+        unseen_day: UnseenDay = "raise",
+    ) -> NormStats:
         """Fit on (training) windows: spikes ``[N, C, L]``, behaviour ``[N, D, L]``."""
-        if len(windows) == 0:
+        return cls.fit_arrays(
+            windows.spikes,
+            windows.behavior,
+            day=windows.day,
+            per_day=per_day,
+            min_std=min_std,
+            unseen_day=unseen_day,
+        )
+
+    @classmethod
+    def fit_arrays(
+        cls,
+        spikes: np.ndarray,
+        behavior: np.ndarray,
+        *,
+        day: np.ndarray | None = None,
+        per_day: bool = False,
+        min_std: float = 1e-6,
+        unseen_day: UnseenDay = "raise",
+    ) -> NormStats:
+        """Fit from arrays: spikes ``[N, C, L]`` counts, behaviour ``[N, D, L]``, day ``[N]``.
+
+        ``day`` is needed (and only read) in per-day mode.
+        """
+        spikes, behavior = np.asarray(spikes), np.asarray(behavior)
+        if spikes.shape[0] == 0 or behavior.shape[0] == 0:
             raise DataError("cannot fit normalisation on zero windows", source="NormStats.fit")
-        spike_mean, spike_std = _mean_std(windows.spikes, min_std=min_std)
-        behavior_mean, behavior_std = _mean_std(windows.behavior, min_std=min_std)
+        spike_mean, spike_std = mean_std(spikes, min_std=min_std)
+        behavior_mean, behavior_std = mean_std(behavior, min_std=min_std)
         stats = cls(
             spike_mean=spike_mean,
             spike_std=spike_std,
@@ -71,11 +119,27 @@ class NormStats:
             behavior_std=behavior_std,
             per_day=per_day,
             min_std=min_std,
+            unseen_day=unseen_day,
         )
-        if per_day:
-            for day in windows.days.tolist():
-                stats = stats.fit_new_day(windows.select_days([day]))
-        return stats
+        return stats.with_new_days(spikes, day=day) if per_day else stats
+
+    def with_new_days(self, spikes: np.ndarray, *, day: np.ndarray | None) -> NormStats:
+        """A copy with spike statistics for each day in ``day`` ``[N]`` that has none yet.
+
+        Fitted from that day's rows of ``spikes`` ``[N, C, L]`` (no labels needed). Days already
+        known keep their statistics; pooled and behaviour statistics never change. Without
+        per-day statistics this returns ``self``.
+        """
+        if not self.per_day:
+            return self
+        if day is None:
+            raise DataError("per-day statistics need the day of each window", field="day")
+        spikes, day = np.asarray(spikes), np.asarray(day)
+        means, stds = dict(self.day_spike_mean), dict(self.day_spike_std)
+        for d in np.unique(day).tolist():
+            if int(d) not in means:
+                means[int(d)], stds[int(d)] = mean_std(spikes[day == d], min_std=self.min_std)
+        return dataclasses.replace(self, day_spike_mean=means, day_spike_std=stds)
 
     def fit_new_day(self, windows: Windows, *, day: int | None = None) -> NormStats:
         """A copy with spike statistics for one more day, fitted from its windows' spikes.
@@ -96,39 +160,79 @@ class NormStats:
             windows = windows.select_days([day])
         if len(windows) == 0:
             raise DataError(f"day {day} has no windows", source="NormStats.fit_new_day")
-        mean, std = _mean_std(windows.spikes, min_std=self.min_std)
+        mean, std = mean_std(windows.spikes, min_std=self.min_std)
         return dataclasses.replace(
             self,
             day_spike_mean={**self.day_spike_mean, int(day): mean},
             day_spike_std={**self.day_spike_std, int(day): std},
         )
 
+    # ------------------------------------------------------------------ queries
+    @property
+    def count_mean(self) -> np.ndarray:
+        """``[C]`` mean count per bin over all fitted windows (= ``spike_mean``)."""
+        return self.spike_mean
+
+    @property
+    def count_std(self) -> np.ndarray:
+        """``[C]`` std of the counts per bin over all fitted windows (= ``spike_std``)."""
+        return self.spike_std
+
+    def knows(self, day: int | None) -> bool:
+        """Whether spikes of ``day`` have stored statistics (always, without per-day mode)."""
+        return not self.per_day or (day is not None and int(day) in self.day_spike_mean)
+
+    def day_stats(self, day: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The stored ``[C]`` float64 spike mean and std used for ``day`` (see `knows`)."""
+        if not self.per_day:
+            return self.spike_mean, self.spike_std
+        if not self.knows(day):
+            raise DataError(
+                f"no spike statistics for day {day} (fitted: {sorted(self.day_spike_mean)})",
+                field="day",
+                source="NormStats",
+            )
+        return self.day_spike_mean[int(day)], self.day_spike_std[int(day)]
+
     # ------------------------------------------------------------------ transforms
-    def _spike_stats(self, day: np.ndarray | int | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _spike_stats(
+        self, spikes: np.ndarray, day: np.ndarray | int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``[N or 1, C, 1]`` mean and std for the windows' days."""
         if not self.per_day:
             return self.spike_mean[None, :, None], self.spike_std[None, :, None]
+        n = spikes.shape[0]
         if day is None:
-            raise DataError("per-day statistics need the day of each window", field="day")
+            if self.unseen_day == "raise":
+                raise DataError("per-day statistics need the day of each window", field="day")
+            mean, std = mean_std(spikes, min_std=self.min_std)
+            return mean[None, :, None], std[None, :, None]
         days = np.broadcast_to(np.asarray(day, dtype=np.int64), (n,))
         unseen = sorted(set(np.unique(days).tolist()) - set(self.day_spike_mean))
-        if unseen:
+        if unseen and self.unseen_day == "raise":
             raise DataError(
                 f"no spike statistics for day(s) {unseen} (fitted: {sorted(self.day_spike_mean)});"
                 " call NormStats.fit_new_day(windows_of_that_day) first",
                 field="day",
                 source="NormStats",
             )
-        mean = np.stack([self.day_spike_mean[int(d)] for d in days])
-        std = np.stack([self.day_spike_std[int(d)] for d in days])
+        known_mean, known_std = dict(self.day_spike_mean), dict(self.day_spike_std)
+        for d in unseen:  # unseen_day == "own": that day's windows in this call
+            known_mean[d], known_std[d] = mean_std(spikes[days == d], min_std=self.min_std)
+        mean = np.stack([known_mean[int(d)] for d in days])
+        std = np.stack([known_std[int(d)] for d in days])
         return mean[:, :, None], std[:, :, None]
 
     def transform_spikes(
         self, spikes: np.ndarray, *, day: np.ndarray | int | None = None
     ) -> np.ndarray:
-        """``[N, C, L]`` counts -> z-scores (float32). ``day``: ``[N]`` or one int (per-day mode)."""
+        """``[N, C, L]`` counts -> z-scores (float32). ``day``: ``[N]`` or one int (per-day mode).
+
+        Per-day mode: a day without statistics raises, or (``unseen_day="own"``) uses its own
+        windows' statistics; ``day=None`` then treats all windows as one such day.
+        """
         spikes = np.asarray(spikes)
-        mean, std = self._spike_stats(day, spikes.shape[0])
+        mean, std = self._spike_stats(spikes, day)
         return ((spikes - mean) / std).astype(np.float32)
 
     def transform_behavior(self, behavior: np.ndarray) -> np.ndarray:
@@ -165,11 +269,18 @@ class NormStats:
             "day_spike_mean": {str(d): v.tolist() for d, v in self.day_spike_mean.items()},
             "day_spike_std": {str(d): v.tolist() for d, v in self.day_spike_std.items()},
             "min_std": self.min_std,
+            "unseen_day": self.unseen_day,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NormStats:
-        """Inverse of `to_dict` (exact: float64 values survive JSON unchanged)."""
+        """Inverse of `to_dict` (exact: float64 values survive JSON unchanged).
+
+        Also reads the dict older AlignNet checkpoints stored under ``"normalizer"`` (keys
+        ``days``/``count_mean``/...; it had the ``unseen_day="own"`` rule).
+        """
+        if "count_mean" in data and "days" in data:
+            return cls._from_legacy_dict(data)
         try:
             return cls(
                 spike_mean=np.asarray(data["spike_mean"], dtype=np.float64),
@@ -186,8 +297,34 @@ class NormStats:
                     for d, v in data.get("day_spike_std", {}).items()
                 },
                 min_std=float(data.get("min_std", 1e-6)),
+                unseen_day=data.get("unseen_day", "raise"),
             )
         except KeyError as exc:
             raise DataError(
                 f"missing key {exc}", field=str(exc.args[0]), source="NormStats"
             ) from exc
+
+    @classmethod
+    def _from_legacy_dict(cls, data: dict[str, Any]) -> NormStats:
+        """The former ``alignnet.training.normalization.Normalizer.to_dict`` layout."""
+        for key in ("count_mean", "count_std", "behavior_mean", "behavior_std"):
+            if data.get(key) is None:
+                raise DataError(
+                    "statistics were never fitted (model not trained)",
+                    field=key,
+                    source="NormStats",
+                )
+        days = [int(d) for d in data["days"]]
+        means = [np.asarray(v, dtype=np.float64) for v in data["spike_mean"]]
+        stds = [np.asarray(v, dtype=np.float64) for v in data["spike_std"]]
+        per_day = bool(data["per_day"])
+        return cls(
+            spike_mean=np.asarray(data["count_mean"], dtype=np.float64),
+            spike_std=np.asarray(data["count_std"], dtype=np.float64),
+            behavior_mean=np.asarray(data["behavior_mean"], dtype=np.float64),
+            behavior_std=np.asarray(data["behavior_std"], dtype=np.float64),
+            per_day=per_day,
+            day_spike_mean=dict(zip(days, means, strict=True)) if per_day else {},
+            day_spike_std=dict(zip(days, stds, strict=True)) if per_day else {},
+            unseen_day="own",
+        )
