@@ -94,8 +94,37 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     "--data-seed", type=int, default=0, show_default=True, help="Seed of the synthetic generator."
 )
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
+@click.option(
+    "--cross-day-folds", type=int, default=None, help="Override the preset's cross-day folds."
+)
+@click.option(
+    "--single-day-days",
+    type=int,
+    default=None,
+    help="Score single-day on only the last N days (default: the preset's choice).",
+)
+@click.option(
+    "--tuning-budget",
+    type=int,
+    default=None,
+    help="Override the hyper-parameter settings tried per model, fold and task.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def benchmark(preset, data, seeds, models, protocols, out, epochs_scale, data_seed, threads, quiet):  # noqa: ANN001
+def benchmark(  # noqa: ANN001
+    preset,
+    data,
+    seeds,
+    models,
+    protocols,
+    out,
+    epochs_scale,
+    data_seed,
+    threads,
+    cross_day_folds,
+    single_day_days,
+    tuning_budget,
+    quiet,
+):
     """Benchmark AlignNet and the baselines (Wiener, GRU, MLP, ResNet, ResNet+UNet, GLM).
 
     Runs every model x protocol x seed, caches each finished cell in OUT/cells, and writes
@@ -123,6 +152,15 @@ def benchmark(preset, data, seeds, models, protocols, out, epochs_scale, data_se
         epochs_scale=epochs_scale,
         data_seed=data_seed,
         threads=threads,
+        preset_overrides={
+            key: value
+            for key, value in {
+                "cross_day_folds": cross_day_folds,
+                "single_day_days": single_day_days,
+                "n_configs": tuning_budget,
+            }.items()
+            if value is not None
+        },
     )
     result = run_benchmark(config, progress=not quiet, log=lambda m: click.echo(m, err=True))
     for _name, path in sorted(result.files.items()):

@@ -19,7 +19,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,9 @@ class BenchmarkConfig:
         epochs_scale: multiplies every epoch count (at least 1 epoch).
         data_seed: seed of the synthetic generator.
         threads: torch CPU threads (1 is fastest on a shared 2-core machine).
+        preset_overrides: fields of the `BenchmarkPreset` to change for this run (e.g.
+            ``{"cross_day_folds": 1, "n_configs": 1}`` for a shorter `paper` run); they are
+            part of the settings hash, so cached cells of other settings are not reused.
     """
 
     out: Path
@@ -123,11 +126,16 @@ class BenchmarkConfig:
     epochs_scale: float = 1.0
     data_seed: int = 0
     threads: int = 1
+    preset_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose from {sorted(PRESETS)}")
+        known = {f.name for f in fields(BenchmarkPreset)}
+        bad = set(self.preset_overrides) - known
+        if bad:
+            raise ValueError(f"unknown preset fields {sorted(bad)}; known: {sorted(known)}")
         if self.epochs_scale <= 0:
             raise ValueError(f"epochs_scale must be > 0, got {self.epochs_scale}")
         unknown = set(self.models or ()) - set(ALL_MODELS)
@@ -136,6 +144,10 @@ class BenchmarkConfig:
 
     def epochs(self, n: int) -> int:
         return max(1, int(round(n * self.epochs_scale)))
+
+    def resolved_preset(self) -> BenchmarkPreset:
+        """The preset of this run, with ``preset_overrides`` applied."""
+        return replace(PRESETS[self.preset], **self.preset_overrides)
 
 
 # ---------------------------------------------------------------------- model specs
@@ -153,7 +165,7 @@ class ModelSpec:
 
 def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str]]:
     """Specs of the requested rows, and ``{row: reason}`` for rows that cannot run here."""
-    preset = PRESETS[config.preset]
+    preset = config.resolved_preset()
     wanted = list(config.models or ALIGNNET_ROWS + BASELINE_ROWS)
     specs, skipped = [], {}
     for name in wanted:
@@ -349,7 +361,7 @@ def _cell_stem(model: str, protocol: str, seed: int) -> str:
 def _settings_hash(config: BenchmarkConfig) -> str:
     """Hash of everything that changes a cell's numbers (not the list of rows or seeds)."""
     key = {
-        "preset": asdict(PRESETS[config.preset]),
+        "preset": asdict(config.resolved_preset()),
         "data": config.data,
         "epochs_scale": config.epochs_scale,
         "data_seed": config.data_seed,
@@ -401,7 +413,7 @@ def run_benchmark(
     from alignnet.evaluation.tables import write_table1
 
     torch.set_num_threads(config.threads)
-    preset = PRESETS[config.preset]
+    preset = config.resolved_preset()
     windows, info = load_benchmark_windows(
         config.data, preset=config.preset, data_seed=config.data_seed, progress=progress
     )
@@ -489,7 +501,7 @@ def _write_outputs(
         json_path,
         {
             "config": {**asdict(config), "out": str(config.out)},
-            "preset": asdict(PRESETS[config.preset]),
+            "preset": asdict(config.resolved_preset()),
             "data": info,
             "protocols": protocols,
             "models": {s.name: {"tasks": sorted(s.tasks), "causal": s.causal} for s in specs},
