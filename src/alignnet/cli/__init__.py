@@ -1,1 +1,1 @@
-"""(filled in by its issue)."""
+"""The `alignnet` command line: one small module per command group, thin over the API."""

@@ -1,1 +1,1 @@
-"""(filled in by its issue)."""
+"""Evaluation: metrics (eq. 18-20), protocols, the benchmark runner, tables, figures, accounting."""

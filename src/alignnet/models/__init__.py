@@ -1,1 +1,1 @@
-"""(filled in by its issue)."""
+"""Models: spiking layers, U-Nets, the AlignNet network, losses and the baselines."""

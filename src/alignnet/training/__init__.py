@@ -1,1 +1,1 @@
-"""(filled in by its issue)."""
+"""Training: typed configs, the one training loop, checkpoints, recipes, DDP helpers."""
