@@ -41,6 +41,12 @@ def test_demo_tiny_writes_finite_outputs(tmp_path):
     r2 = float(report.split("| decode: AlignNet |")[1].split("|")[0])
     assert np.isfinite(r2)
 
+    # A second run into the same folder refuses, and leaves the first run's files untouched.
+    before = (out / "report.md").read_bytes()
+    again = CliRunner().invoke(cli, ["demo", "--out", str(out), "--preset", "tiny"])
+    assert again.exit_code != 0 and "--overwrite" in again.output
+    assert (out / "report.md").read_bytes() == before
+
 
 @pytest.fixture
 def windows_file(tmp_path):

@@ -32,7 +32,8 @@ import click
     "--neuron", type=click.Choice(["lif", "bitplane", "relu"]), default="lif", show_default=True
 )
 @click.option("--device", default="auto", show_default=True)
-def demo(out, seed, preset, epochs, neuron, device) -> None:
+@click.option("--overwrite", is_flag=True, help="Write into a non-empty OUT, replacing files.")
+def demo(out, seed, preset, epochs, neuron, device, overwrite) -> None:
     """Run AlignNet end to end on synthetic data and write report.md + figures to OUT."""
     import time
 
@@ -46,6 +47,10 @@ def demo(out, seed, preset, epochs, neuron, device) -> None:
 
     t0 = time.perf_counter()
     out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise click.ClickException(
+            f"{out} is not empty; choose another --out or pass --overwrite to replace its files"
+        )
     out.mkdir(parents=True, exist_ok=True)
     epochs = epochs or (3 if preset == "tiny" else 12)
     click.echo(f"[1/5] generating synthetic '{preset}' sessions (seed {seed})")
