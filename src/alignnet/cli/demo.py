@@ -95,7 +95,7 @@ def demo(out, seed, preset, epochs, neuron, device, overwrite) -> None:
             r2_score(test_w.behavior, decoded),
             pearson_r(test_w.behavior, decoded),
         ),
-        "decode: mean predictor": (r2_score(test_w.behavior, mean_beh), np.nan),
+        "decode: mean predictor": (r2_score(test_w.behavior, mean_beh), None),
         "simulate: AlignNet (vs counts)": (
             r2_score(test_w.spikes, rates),
             pearson_r(test_w.spikes, rates),
@@ -104,12 +104,12 @@ def demo(out, seed, preset, epochs, neuron, device, overwrite) -> None:
             r2_score(smooth_true, rates),
             pearson_r(smooth_true, rates),
         ),
-        "simulate: mean-rate predictor (vs counts)": (r2_score(test_w.spikes, mean_rate), np.nan),
+        "simulate: mean-rate predictor (vs counts)": (r2_score(test_w.spikes, mean_rate), None),
     }
     figures = _figures(out, test_w, decoded, rates)
     minutes = (time.perf_counter() - t0) / 60
     table = "\n".join(
-        f"| {name} | {r2:.3f} | {'-' if np.isnan(r) else f'{r:.3f}'} |"
+        f"| {name} | {r2:.3f} | {'-' if r is None else f'{r:.3f}'} |"
         for name, (r2, r) in rows.items()
     )
     report = f"""# AlignNet demo
@@ -132,7 +132,11 @@ the whole 2 s window (acausal). Mean predictors use the fine-tuning days' means.
 Figures: {", ".join(f"`{f}`" for f in figures)}
 """
     write_text_atomic(out / "report.md", report)
-    click.echo("\n" + table.replace("|", " ").strip())
+    width = max(len(name) for name in rows)
+    lines = [f"{'':{width}}  {'R^2':>7}  {'Pearson r':>9}"]
+    for name, (r2, r) in rows.items():
+        lines.append(f"{name:{width}}  {r2:7.3f}  {'-' if r is None else f'{r:.3f}':>9}")
+    click.echo("\n" + "\n".join(lines))
     click.echo(f"\ndone in {minutes:.1f} min -> {out / 'report.md'}")
 
 
