@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from alignnet.cli.data_synth import parse_days
 from alignnet.cli.main import cli
+from alignnet.cli.options import parse_days
 from alignnet.data.io.native import load_dataset
 from alignnet.data.synthetic import generate_sessions, make_config
 

@@ -10,27 +10,7 @@ from typing import Any
 
 import click
 
-
-def parse_days(text: str | None) -> list[int] | None:
-    """``"0-3,5"`` -> ``[0, 1, 2, 3, 5]``; None -> None (all days)."""
-    if text is None or not text.strip():
-        return None
-    days: set[int] = set()
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-", 1))
-                if hi < lo:
-                    raise ValueError
-                days.update(range(lo, hi + 1))
-            else:
-                days.add(int(part))
-        except ValueError:
-            raise click.BadParameter(
-                f"{part!r} is not a day or a range like 0-3", param_hint="--days"
-            ) from None
-    return sorted(days)
+from alignnet.cli.options import parse_days
 
 
 @click.command("synth")

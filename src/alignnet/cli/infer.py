@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.train import load_data, parse_days
+from alignnet.cli.options import parse_days
+from alignnet.cli.train import load_data
 
 
 def _save_npz(out: Path, overwrite: bool, **arrays) -> None:

@@ -9,24 +9,11 @@ from pathlib import Path
 
 import click
 
+from alignnet.cli.options import parse_days
+
 DAYS = click.option(
     "--days", default=None, help="Comma-separated day indices to use (default: all days)."
 )
-
-
-def parse_days(text: str | None) -> list[int] | None:
-    """``"0,1,5"`` -> ``[0, 1, 5]``; ``"0-3"`` ranges allowed."""
-    if not text:
-        return None
-    days: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if "-" in part:
-            lo, hi = part.split("-")
-            days.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            days.append(int(part))
-    return days
 
 
 def load_data(path: str | Path, *, days: list[int] | None = None):
@@ -192,7 +179,7 @@ def finetune(
     model = AlignNet.load(checkpoint, device=device)
     if lr is not None:
         model.config = model.config.with_overrides(**{"finetune.lr": lr})
-    windows = load_data(data, days=parse_days(train_days))
+    windows = load_data(data, days=parse_days(train_days, param_hint="--train-days"))
     hist = model.finetune(
         windows,
         task=task,
