@@ -1,4 +1,4 @@
-"""Tiny hand-made windows for the AlignNet model/training tests (no synthetic package needed).
+"""Tiny hand-made windows and model settings for the tests (no synthetic package needed).
 
 Behaviour is a smooth 2-D centre-out reach per trial; spike counts are Poisson with
 log-rates linear in position and velocity, with a per-day gain drift, so decoding is learnable.
@@ -9,6 +9,37 @@ from __future__ import annotations
 import numpy as np
 
 from alignnet.data.windows import Windows
+
+# Estimator overrides for a tiny, fast AlignNet on `make_windows` data.
+TINY_ALIGNNET = {
+    "model.widths": (8, 12),
+    "model.latent_width": 8,
+    "model.behavior_mlp_hidden": 8,
+    "model.embed_dim": 8,
+    "model.proj_hidden": 16,
+    "batch_size": 16,
+    "device": "cpu",
+}
+
+
+def structural_windows(
+    *,
+    n_days: int,
+    trials_per_day: int,
+    windows_per_trial: int,
+    n_channels: int = 3,
+    length: int = 8,
+) -> Windows:
+    """All-zero windows with a day/trial layout only: for split and protocol tests."""
+    n = n_days * trials_per_day * windows_per_trial
+    return Windows(
+        spikes=np.zeros((n, n_channels, length)),
+        behavior=np.zeros((n, 2, length)),
+        day=np.repeat(np.arange(n_days), trials_per_day * windows_per_trial),
+        trial=np.tile(np.repeat(np.arange(trials_per_day), windows_per_trial), n_days),
+        t_start=np.arange(n, dtype=float),
+        target=-np.ones(n),
+    )
 
 
 def make_windows(

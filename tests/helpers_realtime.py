@@ -7,20 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from alignnet.api import AlignNet
-from helpers_alignnet import make_windows
+from helpers_alignnet import TINY_ALIGNNET, make_windows
 
 N_CHANNELS, WINDOW = 8, 16
-TINY = {
-    "model.widths": (8, 12),
-    "model.latent_width": 8,
-    "model.behavior_mlp_hidden": 8,
-    "model.embed_dim": 8,
-    "model.proj_hidden": 16,
-    "batch_size": 16,
-    "device": "cpu",
-    "val_fraction": 0.0,
-    "epochs": 1,
-}
+TINY = {**TINY_ALIGNNET, "val_fraction": 0.0, "epochs": 1}
 
 
 def train_tiny(path: Path, *, tasks=("decode",), **overrides) -> AlignNet:

@@ -6,19 +6,10 @@ from alignnet.api import AlignNet
 from alignnet.errors import CheckpointError, DataError
 from alignnet.evaluation.metrics import r2_score
 from alignnet.training.checkpoint import load_checkpoint, save_checkpoint
+from helpers_alignnet import TINY_ALIGNNET as TINY
 from helpers_alignnet import make_windows
 
 torch.set_num_threads(1)
-
-TINY = {
-    "model.widths": (8, 12),
-    "model.latent_width": 8,
-    "model.behavior_mlp_hidden": 8,
-    "model.embed_dim": 8,
-    "model.proj_hidden": 16,
-    "batch_size": 16,
-    "device": "cpu",
-}
 
 
 @pytest.fixture(scope="module")

@@ -15,20 +15,11 @@ from alignnet.evaluation.protocols import (
     make_folds,
     single_day_folds,
 )
+from helpers_alignnet import structural_windows
 
 
 def _windows(n_days: int = 5, trials: int = 30, per_trial: int = 2) -> Windows:
-    n = n_days * trials * per_trial
-    day = np.repeat(np.arange(n_days), trials * per_trial)
-    trial = np.tile(np.repeat(np.arange(trials), per_trial), n_days)
-    return Windows(
-        spikes=np.zeros((n, 3, 8)),
-        behavior=np.zeros((n, 2, 8)),
-        day=day,
-        trial=trial,
-        t_start=np.arange(n, dtype=float),
-        target=-np.ones(n),
-    )
+    return structural_windows(n_days=n_days, trials_per_day=trials, windows_per_trial=per_trial)
 
 
 def _trial_keys(w: Windows, idx: np.ndarray) -> set[tuple[int, int]]:

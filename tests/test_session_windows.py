@@ -15,6 +15,7 @@ from alignnet.data import (
     split_by_trial,
 )
 from alignnet.errors import DataError
+from helpers_alignnet import structural_windows
 
 
 def make_session(**changes) -> Session:
@@ -79,16 +80,12 @@ def test_behaviour_shorter_than_spikes_is_refused() -> None:
 
 
 def make_windows(n_days: int = 2, trials_per_day: int = 10, windows_per_trial: int = 2) -> Windows:
-    n = n_days * trials_per_day * windows_per_trial
-    day = np.repeat(np.arange(n_days), trials_per_day * windows_per_trial)
-    trial = np.tile(np.repeat(np.arange(trials_per_day), windows_per_trial), n_days)
-    return Windows(
-        spikes=np.zeros((n, 4, 100)),
-        behavior=np.zeros((n, 2, 100)),
-        day=day,
-        trial=trial,
-        t_start=np.arange(n, dtype=float),
-        target=np.zeros(n),
+    return structural_windows(
+        n_days=n_days,
+        trials_per_day=trials_per_day,
+        windows_per_trial=windows_per_trial,
+        n_channels=4,
+        length=100,
     )
 
 
