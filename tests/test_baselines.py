@@ -153,3 +153,20 @@ def test_neural_baseline_uses_shared_loop_and_train_only_norm(data) -> None:
     stats = model.norm_stats["decode"]
     np.testing.assert_allclose(stats.spike_mean, train.spikes.mean(axis=(0, 2)), rtol=1e-6)
     np.testing.assert_allclose(stats.behavior_std, train.behavior.std(axis=(0, 2)), rtol=1e-6)
+
+
+def test_cebra_decoder_fits_predicts_and_is_seeded(data) -> None:
+    pytest.importorskip("cebra")
+    from alignnet.models.baselines.cebra_decoder import CebraDecoder
+
+    train, val, test = data
+    preds = []
+    for _ in range(2):
+        model = CebraDecoder(max_iterations=30)
+        model.fit(train, val, task="decode", seed=3)
+        preds.append(model.predict(test.spikes))
+    assert preds[0].shape == test.behavior.shape
+    np.testing.assert_array_equal(preds[0], preds[1])
+    assert model.hyperparameters()["k"] in model.k_grid
+    with pytest.raises(ValueError, match="only decodes"):
+        model.simulate(test.behavior)

@@ -119,3 +119,35 @@ def test_cli_module_does_not_import_torch() -> None:
     code = "import sys, alignnet.cli.benchmark; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_parallel_jobs_give_the_same_numbers(run, tmp_path: Path) -> None:
+    config, first = run
+    models, protocols = ("Wiener", "AlignNet-LIF"), ("cross-day", "few-shot")
+    parallel = BenchmarkConfig(
+        out=tmp_path, preset="tiny", seeds=(0,), models=models, protocols=protocols, jobs=2
+    )
+    result = run_benchmark(parallel, progress=False, log=lambda m: None)
+    assert result.ran == len(models) * len(protocols)
+
+    def numbers(records):
+        return sorted(
+            (
+                r["model"],
+                r["protocol"],
+                r["fold"],
+                r["task"],
+                r["test"],
+                repr(r["r2"]),
+                repr(r["pcc"]),
+            )
+            for r in records
+            if r["model"] in models and r["protocol"] in protocols
+        )
+
+    assert numbers(result.records) == numbers(first.records)
+
+
+def test_bad_jobs_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="jobs"):
+        BenchmarkConfig(out=tmp_path, preset="tiny", jobs=0)

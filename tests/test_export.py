@@ -37,14 +37,17 @@ def _inputs(model):
     return spikes, behavior
 
 
-def test_tracing_lif_gives_the_fused_spikes():
-    x = torch.randn(30, 4, 50) * 0.7
-    lif = MultiStepLIF(tau=2.0, v_threshold=0.3, backend="fused")
+@pytest.mark.parametrize("tau, v_threshold, v_reset", [(2.0, 0.3, 0.0), (3.0, 0.5, -0.1)])
+def test_tracing_lif_gives_the_models_spikes(tau, v_threshold, v_reset):
+    x = torch.randn(30, 4, 50) * 0.7 + 0.5 * v_threshold
+    options = dict(tau=tau, v_threshold=v_threshold, v_reset=v_reset)
+    tracing = TracingLIF.like(MultiStepLIF(**options))
     with torch.inference_mode():
-        reference = lif(x)
-        got = TracingLIF.like(lif)(x)
-    assert 0.05 < reference.mean() < 0.95
-    torch.testing.assert_close(got, reference, rtol=0, atol=0)
+        got = tracing(x)
+        for backend in ("eager", "fused"):
+            reference = MultiStepLIF(**options, backend=backend)(x)
+            assert 0.05 < reference.mean() < 0.95
+            torch.testing.assert_close(got, reference, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize(

@@ -175,3 +175,213 @@ def test_matches_spikingjelly(surrogate, detach_reset):
         )
         assert torch.equal(s, s_ref), backend
         torch.testing.assert_close(g, g_ref, atol=1e-6, rtol=0)
+
+
+# ----------------------------------------------------------------------------- numba kernel
+NUMBA_OPTIONS = [
+    dict(),
+    dict(tau=3.0, v_threshold=0.5, v_reset=-0.2, alpha=3.0),
+    dict(tau=1.7, v_threshold=0.1, v_reset=0.05, alpha=1.5),
+]
+TOLERANCE = {torch.float32: 1e-6, torch.float64: 1e-12}
+
+
+@pytest.fixture
+def numba_kernels():
+    """The numba kernel module; skips the test when numba is not installed."""
+    pytest.importorskip("numba")
+    import alignnet.models.lif_kernels as kernels
+
+    return kernels
+
+
+def _compare_numba_with_eager(x, w, **kw):
+    from alignnet.models.neurons import fused_kernel
+
+    assert fused_kernel(x) == "numba"
+    s_eager, g_eager = _run(MultiStepLIF(backend="eager", **kw), x, w)
+    s_numba, g_numba = _run(MultiStepLIF(backend="fused", **kw), x, w)
+    assert torch.equal(s_eager, s_numba)
+    assert g_numba.dtype == x.dtype and g_numba.shape == x.shape
+    torch.testing.assert_close(g_numba, g_eager, atol=TOLERANCE[x.dtype], rtol=0)
+    return s_eager, g_eager
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("surrogate", ["atan", "sigmoid"])
+@pytest.mark.parametrize("detach_reset", [False, True])
+@pytest.mark.parametrize("options", range(len(NUMBA_OPTIONS)))
+def test_numba_kernel_equals_eager(numba_kernels, dtype, surrogate, detach_reset, options):
+    kw = NUMBA_OPTIONS[options] | dict(surrogate=surrogate, detach_reset=detach_reset)
+    x, w = _random_case(10 + options, shape=(37, 3, 13), dtype=dtype)  # N = 39: no multiple of 8
+    spikes, grad = _compare_numba_with_eager(x, w, **kw)
+    assert 0.05 < spikes.mean() < 0.95  # both regimes present
+    assert grad.abs().max() > 1e-2
+
+
+def test_numba_kernel_fires_exactly_at_threshold(numba_kernels):
+    # tau 2, v_reset 0: V[0] = I[0] / 2 exactly, so I = 2 * v_th lands on the threshold (fires,
+    # S = 1 where V >= v_th) and the next float below it does not.
+    v_th = torch.tensor(0.3)
+    below = torch.nextafter(2 * v_th, torch.tensor(0.0))
+    x = torch.stack([2 * v_th, below]).view(1, 2)
+    assert MultiStepLIF(backend="fused")(x).view(-1).tolist() == [1.0, 0.0]
+    assert MultiStepLIF(backend="eager")(x).view(-1).tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 3), (2, 1), (5, 7, 9), (64, 1, 1)])
+def test_numba_kernel_odd_shapes(numba_kernels, shape):
+    x, w = _random_case(20, shape=shape, dtype=torch.float64)
+    _compare_numba_with_eager(x, w, surrogate="sigmoid")
+
+
+def test_numba_kernel_non_contiguous_input(numba_kernels):
+    base, _ = _random_case(21, shape=(30, 9, 8, 4))
+    x = base.detach().transpose(1, 3)[:, ::2].requires_grad_()  # [30, 2, 8, 9], strided
+    assert not x.is_contiguous()
+    w = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    _compare_numba_with_eager(x, w)
+    # and through a non-leaf view of a leaf: the gradient reaches the leaf's layout
+    leaf = base.detach().clone().requires_grad_()
+    spikes = MultiStepLIF(backend="fused")(leaf.transpose(1, 3))
+    (grad,) = torch.autograd.grad(spikes.sum(), leaf)
+    ref_spikes = MultiStepLIF(backend="eager")(leaf.transpose(1, 3))
+    (ref,) = torch.autograd.grad(ref_spikes.sum(), leaf)
+    torch.testing.assert_close(grad, ref, atol=1e-6, rtol=0)
+
+
+def test_numba_kernel_empty_batch(numba_kernels):
+    x = torch.zeros(6, 0, 5, requires_grad=True)
+    spikes = MultiStepLIF(backend="fused")(x)
+    assert spikes.shape == x.shape
+    spikes.sum().backward()
+    assert x.grad.shape == x.shape
+
+
+def test_numba_inference_saves_nothing_and_training_saves_one_tensor(numba_kernels, monkeypatch):
+    import alignnet.models.neurons as neurons
+
+    calls = []
+    real = neurons._numba_forward
+    monkeypatch.setattr(
+        neurons,
+        "_numba_forward",
+        lambda x, **kw: calls.append(kw["save_potentials"]) or real(x, **kw),
+    )
+    x, _ = _random_case(22)
+    lif = MultiStepLIF(backend="fused")
+    with torch.no_grad():
+        inference = lif(x)
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        training = lif(x)
+    assert calls == [False, True]  # no potentials buffer without autograd
+    assert torch.equal(inference, training.detach())
+    assert len(saved) == 1 and saved[0].shape == x.shape
+    with torch.inference_mode():
+        assert torch.equal(lif(x), inference)
+
+
+@pytest.mark.parametrize("surrogate", ["atan", "sigmoid"])
+def test_numba_threads_do_not_change_the_result(numba_kernels, monkeypatch, surrogate):
+    import numpy as np
+
+    monkeypatch.setattr(numba_kernels, "MIN_COLUMNS_PER_THREAD", 64)
+    assert numba_kernels.column_ranges(1000, 3) == [(0, 384), (384, 768), (768, 1000)]
+    assert numba_kernels.column_ranges(100, 3) == [(0, 100)]
+    rng = np.random.default_rng(0)
+    current = (rng.standard_normal((20, 1000)) * 0.8 + 0.3).astype(np.float32)
+    grad_spikes = rng.standard_normal(current.shape).astype(np.float32)
+    results = []
+    for threads in (1, 3):
+        spikes, potentials, grad = (np.full_like(current, np.nan) for _ in range(3))
+        params = dict(tau=2.0, v_threshold=0.3, v_reset=0.0)
+        numba_kernels.lif_forward(
+            current, spikes=spikes, potentials=potentials, threads=threads, **params
+        )
+        numba_kernels.lif_backward(
+            potentials,
+            grad_spikes,
+            surrogate=surrogate,
+            alpha=2.0,
+            detach_reset=False,
+            grad_input=grad,
+            threads=threads,
+            **params,
+        )
+        results.append((spikes, potentials, grad))
+    for single, threaded in zip(*results, strict=True):
+        assert not np.isnan(threaded).any()  # every column was written
+        np.testing.assert_array_equal(single, threaded)
+
+
+def test_fused_kernel_selection(numba_kernels, monkeypatch):
+    import alignnet.models.neurons as neurons
+
+    assert neurons.fused_kernel(torch.zeros(3, 2)) == "numba"
+    assert neurons.fused_kernel(torch.zeros(3, 2, dtype=torch.float64)) == "numba"
+    assert neurons.fused_kernel(torch.zeros(3, 2, dtype=torch.bfloat16)) == "torch"
+    assert neurons.fused_kernel(torch.zeros(3, 2, dtype=torch.float16)) == "torch"
+    assert neurons.fused_kernel(torch.zeros(3, 2, device="meta")) == "torch"
+    monkeypatch.setattr(neurons, "_load_lif_kernels", lambda: None)
+    assert neurons.fused_kernel(torch.zeros(3, 2)) == "torch"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning")
+def test_fused_kernel_is_torch_while_tracing(numba_kernels):
+    from alignnet.models.neurons import fused_kernel
+
+    seen = []
+
+    def probe(x):
+        seen.append(fused_kernel(x))
+        return MultiStepLIF(backend="fused")(x)
+
+    x, _ = _random_case(23, shape=(6, 2, 3))
+    traced = torch.jit.trace(probe, (x.detach(),), check_trace=False)
+    assert seen == ["torch"]
+    assert torch.equal(traced(x.detach()), MultiStepLIF(backend="eager")(x.detach()))
+
+
+def test_fallback_without_numba(monkeypatch):
+    import alignnet.models.neurons as neurons
+
+    def no_numba():
+        raise AssertionError("the numba path must not run")
+
+    monkeypatch.setattr(neurons, "_load_lif_kernels", lambda: None)
+    monkeypatch.setattr(neurons, "_numba_forward", no_numba)
+    for dtype in (torch.float32, torch.float64):
+        x, w = _random_case(24, dtype=dtype)
+        assert neurons.fused_kernel(x) == "torch"
+        s_eager, g_eager = _run(MultiStepLIF(backend="eager"), x, w)
+        s_fused, g_fused = _run(MultiStepLIF(backend="fused"), x, w)
+        assert torch.equal(s_eager, s_fused)
+        torch.testing.assert_close(g_fused, g_eager, atol=TOLERANCE[dtype], rtol=0)
+
+
+def test_fallback_for_bfloat16(monkeypatch):
+    import alignnet.models.neurons as neurons
+
+    monkeypatch.setattr(neurons, "_numba_forward", lambda *a, **k: pytest.fail("numba path"))
+    x, w = _random_case(25)
+    xb = x.detach().to(torch.bfloat16).requires_grad_()
+    assert neurons.fused_kernel(xb) == "torch"
+    s_eager, g_eager = _run(MultiStepLIF(backend="eager"), xb, w.to(torch.bfloat16))
+    s_fused, g_fused = _run(MultiStepLIF(backend="fused"), xb, w.to(torch.bfloat16))
+    assert s_fused.dtype == torch.bfloat16
+    # bfloat16 keeps 8 significant bits: the torch kernel rounds V differently from the eager
+    # loop, so a spike may flip where V is within a bfloat16 ulp of the threshold (none here)
+    assert (s_eager != s_fused).float().mean() < 0.01
+    torch.testing.assert_close(g_fused.float(), g_eager.float(), atol=0.05, rtol=0.05)
+
+
+def test_fused_torch_backend_is_torch_kernel(monkeypatch):
+    import alignnet.models.neurons as neurons
+
+    monkeypatch.setattr(neurons, "_numba_forward", lambda *a, **k: pytest.fail("numba path"))
+    x, w = _random_case(26)
+    s_eager, g_eager = _run(MultiStepLIF(backend="eager"), x, w)
+    s_torch, g_torch = _run(MultiStepLIF(backend="fused-torch"), x, w)
+    assert torch.equal(s_eager, s_torch)
+    torch.testing.assert_close(g_torch, g_eager, atol=1e-6, rtol=0)

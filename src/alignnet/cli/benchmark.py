@@ -47,10 +47,12 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 @click.command("benchmark")
 @click.option(
     "--preset",
-    type=click.Choice(["tiny", "demo", "paper"]),
+    type=click.Choice(["tiny", "demo", "standard", "paper"]),
     default="demo",
     show_default=True,
-    help="Size of data (synthetic) and of training.",
+    help="Size of data (synthetic) and of training: tiny (tests), demo (every row and "
+    "protocol in minutes), standard (demo data, longer training and tuning; also for "
+    "recordings), paper (22-day data).",
 )
 @click.option(
     "--data",
@@ -93,7 +95,21 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 @click.option(
     "--data-seed", type=int, default=0, show_default=True, help="Seed of the synthetic generator."
 )
-@click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="torch CPU threads per process.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Cells run at once, each in its own process (jobs x threads <= cores); "
+    "the numbers do not depend on it.",
+)
 @click.option(
     "--cross-day-folds", type=int, default=None, help="Override the preset's cross-day folds."
 )
@@ -120,6 +136,7 @@ def benchmark(  # noqa: ANN001
     epochs_scale,
     data_seed,
     threads,
+    jobs,
     cross_day_folds,
     single_day_days,
     tuning_budget,
@@ -152,6 +169,7 @@ def benchmark(  # noqa: ANN001
         epochs_scale=epochs_scale,
         data_seed=data_seed,
         threads=threads,
+        jobs=jobs,
         preset_overrides={
             key: value
             for key, value in {

@@ -42,9 +42,11 @@ N_EXAMPLES = 3
 
 @dataclass(frozen=True)
 class BenchmarkPreset:
-    """Sizes of one benchmark preset (the data preset of the same name sets the data size).
+    """Sizes of one benchmark preset.
 
     Attributes:
+        data_preset: synthetic data preset used with ``--data synthetic`` (it sets the data
+            size; recordings on disk ignore it).
         epochs: max epochs of the neural baselines (early stopping on validation).
         batch_size: neural baselines' batch size.
         n_configs: hyper-parameter settings tried per model, fold and task.
@@ -56,6 +58,7 @@ class BenchmarkPreset:
             on ``paper`` these are the cross-day test days, so both protocols score the same days.
     """
 
+    data_preset: str
     epochs: int
     batch_size: int
     n_configs: int
@@ -67,8 +70,14 @@ class BenchmarkPreset:
     single_day_days: int | None = None
 
 
+#: ``tiny``: unit tests (seconds). ``demo``: every row and protocol on the demo data in CI-sized
+#: time (one tuning setting, short training, one cross-day fold, three few-shot points).
+#: ``standard``: the same data with longer training, two tuning settings, five few-shot points
+#: and two cross-day folds; also the preset for recordings on disk. ``paper``: the paper-sized
+#: synthetic data (22 days), four tuning settings, three cross-day folds.
 PRESETS: dict[str, BenchmarkPreset] = {
     "tiny": BenchmarkPreset(
+        data_preset="tiny",
         epochs=2,
         batch_size=16,
         n_configs=1,
@@ -78,6 +87,18 @@ PRESETS: dict[str, BenchmarkPreset] = {
         shots=(0, 5),
     ),
     "demo": BenchmarkPreset(
+        data_preset="demo",
+        epochs=15,
+        batch_size=32,
+        n_configs=1,
+        pretrain_epochs=5,
+        finetune_epochs=8,
+        shots=(0, 25, 100),
+        cross_day_folds=1,
+        single_day_days=2,
+    ),
+    "standard": BenchmarkPreset(
+        data_preset="demo",
         epochs=40,
         batch_size=32,
         n_configs=2,
@@ -87,6 +108,7 @@ PRESETS: dict[str, BenchmarkPreset] = {
         cross_day_folds=2,
     ),
     "paper": BenchmarkPreset(
+        data_preset="paper",
         epochs=100,
         batch_size=64,
         n_configs=4,
@@ -104,14 +126,17 @@ class BenchmarkConfig:
 
     Attributes:
         out: output folder (created; finished cells there are reused).
-        preset: ``"tiny"``, ``"demo"`` or ``"paper"``.
+        preset: a name in `PRESETS` (``"tiny"``, ``"demo"``, ``"standard"``, ``"paper"``).
         data: ``"synthetic"`` or a path to recordings.
         seeds: model seeds (the synthetic data use ``data_seed``).
         models: rows to run (default: every available one).
         protocols: protocols to run (default: all that fit the data).
         epochs_scale: multiplies every epoch count (at least 1 epoch).
         data_seed: seed of the synthetic generator.
-        threads: torch CPU threads (1 is fastest on a shared 2-core machine).
+        threads: torch CPU threads per process (1 is fastest on a shared 2-core machine).
+        jobs: cells run at once, each in its own worker process with ``threads`` threads
+            (``jobs * threads`` should not exceed the cores). Cells are seeded on their own,
+            so the numbers do not depend on ``jobs``.
         preset_overrides: fields of the `BenchmarkPreset` to change for this run (e.g.
             ``{"cross_day_folds": 1, "n_configs": 1}`` for a shorter `paper` run); they are
             part of the settings hash, so cached cells of other settings are not reused.
@@ -126,6 +151,7 @@ class BenchmarkConfig:
     epochs_scale: float = 1.0
     data_seed: int = 0
     threads: int = 1
+    jobs: int = 1
     preset_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -136,6 +162,8 @@ class BenchmarkConfig:
         bad = set(self.preset_overrides) - known
         if bad:
             raise ValueError(f"unknown preset fields {sorted(bad)}; known: {sorted(known)}")
+        if self.jobs < 1 or self.threads < 1:
+            raise ValueError(f"jobs and threads must be >= 1, got {self.jobs}, {self.threads}")
         if self.epochs_scale <= 0:
             raise ValueError(f"epochs_scale must be > 0, got {self.epochs_scale}")
         unknown = set(self.models or ()) - set(ALL_MODELS)
@@ -302,12 +330,19 @@ def run_cell(
     """Run one (model, protocol, seed): records, chosen settings and example predictions."""
     folds = make_folds(protocol, windows, **fold_options)
     records, chosen, examples = [], [], {}
+    # Folds with the same pretraining windows (every few-shot point) share one pretrained
+    # model: pretraining depends only on those windows and the seed (deterministic on CPU).
+    pretrained: dict[bytes, Model] = {}
     start = time.perf_counter()
     for f_i, fold in enumerate(folds):
         proto = None
         if spec.pretrains:
-            proto = spec.build(spec.grid[0])
-            proto.pretrain(windows[fold.pretrain], seed=seed)  # type: ignore[attr-defined]
+            key = np.asarray(fold.pretrain, dtype=np.int64).tobytes()
+            proto = pretrained.get(key)
+            if proto is None:
+                proto = spec.build(spec.grid[0])
+                proto.pretrain(windows[fold.pretrain], seed=seed)  # type: ignore[attr-defined]
+                pretrained[key] = proto
         train_mean = windows.spikes[fold.train].mean(axis=(0, 2))
         for task in sorted(spec.tasks):
             model, setting, tried = _tune(spec, proto, fold, windows, task, seed, n_configs)
@@ -415,7 +450,7 @@ def run_benchmark(
     torch.set_num_threads(config.threads)
     preset = config.resolved_preset()
     windows, info = load_benchmark_windows(
-        config.data, preset=config.preset, data_seed=config.data_seed, progress=progress
+        config.data, preset=preset.data_preset, data_seed=config.data_seed, progress=progress
     )
     protocols = _protocols_for(config, info)
     specs, skipped = model_specs(config)
@@ -425,36 +460,80 @@ def run_benchmark(
     cells_dir = config.out / "cells"
     cells_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(s, p, seed) for s in specs for p in protocols for seed in config.seeds]
-    cells, ran, reused = [], 0, 0
-    bar = tqdm(jobs, desc="benchmark", unit="cell", disable=not progress)
-    for spec, protocol, seed in bar:
-        bar.set_postfix_str(f"{spec.name} {protocol} seed {seed}")
-        stem = cells_dir / _cell_stem(spec.name, protocol, seed)
-        cached = _load_cell(stem, settings)
+    done: dict[tuple[str, str, int], dict[str, Any]] = {}
+    todo = []
+    for spec, protocol, seed in jobs:
+        cached = _load_cell(cells_dir / _cell_stem(spec.name, protocol, seed), settings)
         if cached is not None:
-            cells.append(cached)
-            reused += 1
-            continue
-        cell, examples = run_cell(
-            spec,
-            protocol,
-            seed,
-            windows,
-            n_configs=preset.n_configs,
-            fold_options=_fold_options(protocol, preset, windows),
-        )
-        cell["settings_hash"] = settings
-        with atomic_path(stem.with_suffix(".npz")) as tmp:
-            np.savez_compressed(tmp, **examples)
-        write_json_atomic(stem.with_suffix(".json"), cell)  # written last: marks the cell done
-        cells.append(cell)
-        ran += 1
+            done[(spec.name, protocol, seed)] = cached
+        else:
+            todo.append((spec.name, protocol, seed))
+    reused = len(done)
+    bar = tqdm(total=len(jobs), initial=reused, desc="benchmark", unit="cell", disable=not progress)
+    if config.jobs == 1 or len(todo) <= 1:
+        _init_worker(config, windows, settings)
+        for key in todo:
+            bar.set_postfix_str(" ".join(map(str, key)))
+            done[key] = _run_and_save_cell(*key)
+            bar.update()
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(
+            max_workers=min(config.jobs, len(todo)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(config, windows, settings),
+        ) as pool:
+            futures = {pool.submit(_run_and_save_cell, *key): key for key in todo}
+            for future in as_completed(futures):
+                done[futures[future]] = future.result()
+                bar.set_postfix_str(" ".join(map(str, futures[future])))
+                bar.update()
+    bar.close()
+    cells = [done[(s.name, p, seed)] for s, p, seed in jobs]  # job order, whatever ran first
+    ran = len(todo)
     records = [r for c in cells for r in c["records"]]
     files = _write_outputs(config, info, protocols, specs, skipped, cells, records)
     files.update(write_table1(config.out / "table1.md", records, info=info, causal=_causal(cells)))
     files.update(write_figures(config.out, cells, windows_info=info))
     log(f"{ran} cell(s) run, {reused} reused; results in {config.out}")
     return BenchmarkResult(records, cells, skipped, files, ran, reused)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: BenchmarkConfig, windows: Windows, settings: str) -> None:
+    """Set up a process that runs cells (the main one when ``jobs == 1``)."""
+    import torch
+
+    torch.set_num_threads(config.threads)
+    specs, _ = model_specs(config)
+    _WORKER.update(
+        config=config, windows=windows, settings=settings, specs={s.name: s for s in specs}
+    )
+
+
+def _run_and_save_cell(model: str, protocol: str, seed: int) -> dict[str, Any]:
+    """Run one cell in this process and write its files (the JSON last: it marks it done)."""
+    config, windows = _WORKER["config"], _WORKER["windows"]
+    preset = config.resolved_preset()
+    cell, examples = run_cell(
+        _WORKER["specs"][model],
+        protocol,
+        seed,
+        windows,
+        n_configs=preset.n_configs,
+        fold_options=_fold_options(protocol, preset, windows),
+    )
+    cell["settings_hash"] = _WORKER["settings"]
+    stem = config.out / "cells" / _cell_stem(model, protocol, seed)
+    with atomic_path(stem.with_suffix(".npz")) as tmp:
+        np.savez_compressed(tmp, **examples)
+    write_json_atomic(stem.with_suffix(".json"), cell)
+    return cell
 
 
 def _causal(cells: Sequence[dict[str, Any]]) -> dict[str, bool]:

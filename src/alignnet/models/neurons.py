@@ -9,30 +9,47 @@ Per step (membrane potentials in the same units as the input current ``I = x[t]`
     S[t] = Heaviside(V[t] - v_th)                               # fire (1 where V >= v_th)
     H[t] = V_reset * S[t] + V[t] * (1 - S[t])                   # hard reset
 
-Three interchangeable implementations (same spikes - the fused path may differ only where V
-is within about one float ulp of the threshold - and input gradients equal within rounding; see ``docs/spiking.md`` and ``benchmarks/lif.py``):
+Implementations (same spikes and input gradients equal within rounding; see ``docs/spiking.md``
+and ``benchmarks/lif.py``):
 
 - ``"eager"``: the reference loop over ``x.unbind(0)`` with autograd through every step.
-- ``"fused"``: one ``torch.autograd.Function``. The forward runs without autograd, on the
-  negated shifted potential ``W = V_reset - V``, two kernels per step into preallocated
-  buffers, and saves only ``W`` (one ``[T, B, ...]`` tensor). The backward solves the
-  reverse-time recurrence of the gradient: everything that does not depend on the recurrence
-  is computed for all steps at once in large vectorised ops, leaving one ``addcmul_`` per
-  step. Both run over cache-sized column blocks of the flattened ``[T, N]`` buffer.
+- ``"fused"``: one ``torch.autograd.Function`` whose forward runs without autograd and saves one
+  ``[T, B, ...]`` tensor, and whose backward solves the reverse-time recurrence of the input
+  gradient directly. Two kernels implement it; :func:`fused_kernel` says which one a tensor gets:
+
+  - ``"numba"`` (CPU float32/float64 tensors when ``numba`` is importable, outside
+    ``torch.jit`` tracing and ``torch.compile``): :mod:`alignnet.models.lif_kernels`, one pass
+    over ``[T, N]`` forward (saving the potential ``V``; nothing is saved under no-grad) and
+    one reverse-time pass backward, neurons split across ``torch.get_num_threads()`` threads
+    for large ``N``. Its forward computes eq. 10 with the eager loop's rounding, so its spikes
+    are bit-identical to ``"eager"``.
+  - ``"torch"`` (everything else: CUDA, float16/bfloat16, no numba, tracing): torch ops only.
+    The forward runs on the negated shifted potential ``W = V_reset - V``, two kernels per
+    step into preallocated buffers, and saves only ``W``. The backward computes everything that
+    does not depend on the recurrence for all steps at once in large vectorised ops, leaving
+    one ``addcmul_`` per step. Both run over cache-sized column blocks of the flattened
+    ``[T, N]`` buffer. ``W`` is rounded differently from eq. 10, so a spike can differ from the
+    eager loop where ``V`` is within about one float ulp of the threshold.
+- ``"fused-torch"``: the fused Function with the torch kernel whatever the tensor (for
+  comparisons and benchmarks).
 - ``"compile"``: ``torch.compile`` of the eager loop (fast after a slow first call).
 - ``"auto"``: fused on CPU; on CUDA compiled when Triton is importable, else fused.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+from types import ModuleType
+from typing import Literal
 
 import torch
 from torch import nn
 
 from alignnet.models import surrogate as sg
 
-BACKENDS = ("auto", "eager", "fused", "compile")
+BACKENDS = ("auto", "eager", "fused", "fused-torch", "compile")
+FusedKernel = Literal["numba", "torch"]
 
 
 # ----------------------------------------------------------------------------- eager reference
@@ -184,6 +201,115 @@ class _FusedLIF(torch.autograd.Function):
         return grad_x, None, None, None, None, None, None
 
 
+def lif_fused_torch(
+    x: torch.Tensor,
+    *,
+    tau: float,
+    v_threshold: float,
+    v_reset: float,
+    surrogate: str,
+    alpha: float,
+    detach_reset: bool,
+) -> torch.Tensor:
+    """Fused LIF with the torch-only kernel (same arguments and result as :func:`lif_eager`)."""
+    if not (torch.is_grad_enabled() and x.requires_grad):
+        return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
+    return _FusedLIF.apply(
+        x.contiguous(), tau, v_threshold, v_reset, surrogate, alpha, detach_reset
+    )
+
+
+# ----------------------------------------------------------------------------- numba kernel
+_NUMBA_DTYPES = (torch.float32, torch.float64)
+_KERNELS: dict[str, ModuleType | None] = {}
+
+
+def _load_lif_kernels() -> ModuleType | None:
+    """:mod:`alignnet.models.lif_kernels`, or None when numba cannot be imported (cached)."""
+    if "numba" not in _KERNELS:
+        try:
+            _KERNELS["numba"] = importlib.import_module("alignnet.models.lif_kernels")
+        except ImportError:
+            _KERNELS["numba"] = None
+    return _KERNELS["numba"]
+
+
+def fused_kernel(x: torch.Tensor) -> FusedKernel:
+    """Which kernel the ``"fused"`` backend runs for ``x``.
+
+    ``"numba"`` for a CPU float32/float64 tensor when numba is importable and no
+    ``torch.jit`` trace or ``torch.compile`` is being recorded (neither can see into numba);
+    ``"torch"`` otherwise (CUDA, float16/bfloat16, no numba, tracing).
+    """
+    if x.device.type != "cpu" or x.dtype not in _NUMBA_DTYPES or _recording_graph():
+        return "torch"
+    return "numba" if _load_lif_kernels() is not None else "torch"
+
+
+def _recording_graph() -> bool:
+    """True while ``torch.jit`` traces/scripts or ``torch.compile`` traces the caller."""
+    is_compiling = getattr(torch.compiler, "is_compiling", None)  # torch >= 2.3
+    compiling = is_compiling() if is_compiling is not None else torch._dynamo.is_compiling()
+    return compiling or torch.jit.is_tracing() or torch.jit.is_scripting()
+
+
+def _numba_forward(
+    x: torch.Tensor, *, tau: float, v_threshold: float, v_reset: float, save_potentials: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Numba forward: ``x`` ``[T, B, ...]`` -> ``(spikes [T, B, ...], V [T, B, ...] or None)``."""
+    kernels = _load_lif_kernels()
+    x2 = x.detach().reshape(x.shape[0], -1).contiguous()
+    spikes = torch.empty(x2.shape, dtype=x.dtype)
+    potentials = torch.empty(x2.shape, dtype=x.dtype) if save_potentials else None
+    kernels.lif_forward(
+        x2.numpy(),
+        tau=tau,
+        v_threshold=v_threshold,
+        v_reset=v_reset,
+        spikes=spikes.numpy(),
+        potentials=None if potentials is None else potentials.numpy(),
+        threads=torch.get_num_threads(),
+    )
+    return spikes.view(x.shape), None if potentials is None else potentials.view(x.shape)
+
+
+class _NumbaFusedLIF(torch.autograd.Function):
+    """The fused LIF on the numba kernels: saves ``V`` ``[T, B, ...]`` for the backward."""
+
+    @staticmethod
+    def forward(ctx, x, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):  # noqa: D102
+        spikes, potentials = _numba_forward(
+            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=True
+        )
+        ctx.save_for_backward(potentials)
+        ctx.options = dict(
+            tau=tau,
+            v_threshold=v_threshold,
+            v_reset=v_reset,
+            surrogate=surrogate,
+            alpha=alpha,
+            detach_reset=detach_reset,
+        )
+        return spikes
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_spikes):  # noqa: D102
+        (potentials,) = ctx.saved_tensors
+        shape = potentials.shape
+        v2 = potentials.reshape(shape[0], -1)
+        g2 = grad_spikes.to(v2.dtype).reshape(v2.shape).contiguous()
+        grad_input = torch.empty(v2.shape, dtype=v2.dtype)
+        _load_lif_kernels().lif_backward(
+            v2.numpy(),
+            g2.numpy(),
+            grad_input=grad_input.numpy(),
+            threads=torch.get_num_threads(),
+            **ctx.options,
+        )
+        return grad_input.view(shape), None, None, None, None, None, None
+
+
 def lif_fused(
     x: torch.Tensor,
     *,
@@ -194,12 +320,23 @@ def lif_fused(
     alpha: float,
     detach_reset: bool,
 ) -> torch.Tensor:
-    """Fused LIF (same arguments and result as :func:`lif_eager`)."""
-    if not (torch.is_grad_enabled() and x.requires_grad):
-        return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
-    return _FusedLIF.apply(
-        x.contiguous(), tau, v_threshold, v_reset, surrogate, alpha, detach_reset
+    """Fused LIF (same arguments and result as :func:`lif_eager`), on the kernel that
+    :func:`fused_kernel` picks for ``x``."""
+    options = dict(
+        tau=tau,
+        v_threshold=v_threshold,
+        v_reset=v_reset,
+        surrogate=surrogate,
+        alpha=alpha,
+        detach_reset=detach_reset,
     )
+    if fused_kernel(x) == "torch":
+        return lif_fused_torch(x, **options)
+    if not (torch.is_grad_enabled() and x.requires_grad):
+        return _numba_forward(
+            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=False
+        )[0]
+    return _NumbaFusedLIF.apply(x, tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
 
 
 # ----------------------------------------------------------------------------- compiled path
@@ -229,7 +366,8 @@ class MultiStepLIF(nn.Module):
         surrogate: ``"atan"`` (default) or ``"sigmoid"``; see :mod:`alignnet.models.surrogate`.
         alpha: surrogate sharpness; ``None`` -> the surrogate's default (atan 2, sigmoid 4).
         detach_reset: stop the gradient through the reset (SpikingJelly's ``detach_reset``).
-        backend: ``"auto"`` | ``"eager"`` | ``"fused"`` | ``"compile"`` (see module docstring).
+        backend: ``"auto"`` | ``"eager"`` | ``"fused"`` | ``"fused-torch"`` | ``"compile"``
+            (see module docstring).
         record: if True, every forward stores ``last_firing_rate`` (mean spikes per neuron and
             step, float) and ``last_time_steps`` (T) for :mod:`alignnet.evaluation.accounting`.
     """
@@ -289,6 +427,8 @@ class MultiStepLIF(nn.Module):
         backend = self.resolved_backend(x.device)
         if backend == "eager":
             spikes = lif_eager(x, **options)
+        elif backend == "fused-torch":
+            spikes = lif_fused_torch(x, **options)
         elif backend == "compile":
             try:
                 spikes = lif_compiled(x, **options)

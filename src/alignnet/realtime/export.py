@@ -11,11 +11,11 @@ it maps raw units to raw units.
   (expected counts per bin, >= 0).
 
 The batch size B is dynamic; C, D and L are fixed by the model. Spiking layers are exported
-through `TracingLIF`, a plain-tensor-op copy of the fused LIF forward (the fused path writes
-into preallocated buffers in column blocks whose layout depends on the batch size, and its
-custom autograd Function is for training): it performs the same float operations in the same
-order, so spikes are identical to the PyTorch model's when ``1/tau`` is a power of two (the
-paper's tau = 2). The LIF loop over the L bins is unrolled in the exported graph.
+through `TracingLIF`, a plain-tensor-op copy of the LIF forward (the fused path calls numba
+kernels or writes into preallocated buffers, and its custom autograd Function is for
+training): it evaluates the eager loop's expression, operation for operation, so its spikes
+are identical to the eager loop's and to the CPU fused (numba) kernel's, which uses the same
+expression. The LIF loop over the L bins is unrolled in the exported graph.
 
 ONNX export uses the ``torch.export``-based exporter (``torch.onnx.export(..., dynamo=True)``),
 which needs the ``onnxscript`` package; onnxruntime runs the result.
@@ -54,16 +54,16 @@ ONNX_OPSET = 18
 class TracingLIF(nn.Module):
     """Inference-only LIF over ``[T, B, ...]`` in plain tensor ops (traceable, exportable).
 
-    Same recurrence and rounding as `alignnet.models.neurons.lif_forward_potentials`: on the
-    negated shifted potential ``W = V_reset - V``,
-    ``W[0] = -I[0]/tau``, ``W[t] = -I[t]/tau + (1 - 1/tau) * threshold(W[t-1], -th, 0)``,
-    spikes ``S[t] = (W[t] <= -th)`` with ``th = v_threshold - v_reset``.
+    The eager loop's expression (`alignnet.models.neurons.lif_eager`):
+    ``V[t] = H[t-1] + (I[t] - (H[t-1] - V_reset)) / tau``, ``S[t] = V[t] >= v_th``,
+    ``H[t] = V_reset where S[t] else V[t]``, ``H[-1] = V_reset``.
     """
 
     def __init__(self, *, tau: float, v_threshold: float, v_reset: float) -> None:
         super().__init__()
-        self.k = 1.0 / float(tau)
-        self.th = float(v_threshold) - float(v_reset)
+        self.tau = float(tau)
+        self.v_threshold = float(v_threshold)
+        self.v_reset = float(v_reset)
 
     @classmethod
     def like(cls, lif: MultiStepLIF) -> TracingLIF:
@@ -71,13 +71,14 @@ class TracingLIF(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: input current ``[T, B, ...]`` -> spikes (0.0 / 1.0) of the same shape."""
-        w_prev = torch.mul(x[0], -self.k)
-        potentials = [w_prev]
-        for t in range(1, x.shape[0]):
-            kept = torch.where(w_prev > -self.th, w_prev, 0.0)  # = threshold(w, -th, 0)
-            w_prev = torch.add(torch.mul(x[t], -self.k), kept, alpha=1.0 - self.k)
-            potentials.append(w_prev)
-        return (torch.stack(potentials) <= -self.th).to(x.dtype)
+        h = torch.full_like(x[0], self.v_reset)
+        spikes = []
+        for x_t in x.unbind(0):
+            v = h + (x_t - (h - self.v_reset)) / self.tau
+            fired = v >= self.v_threshold
+            spikes.append(fired.to(x.dtype))
+            h = torch.where(fired, self.v_reset, v)
+        return torch.stack(spikes)
 
 
 class TracingBitplane(nn.Module):

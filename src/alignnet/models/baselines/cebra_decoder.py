@@ -7,12 +7,38 @@ concatenated for CEBRA (its offset model pads at the ends), so it is not causal.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from alignnet.data.windows import Windows
 from alignnet.models.baselines.base import DECODE, check_task, check_windows_input
+
+
+@contextlib.contextmanager
+def _seeded_cebra_samplers(seed: int) -> Iterator[None]:
+    """Make CEBRA's batch samplers reproducible while the block runs.
+
+    CEBRA 0.6.1's ``HasGenerator.__init__`` seeds every sampler's ``torch.Generator`` with
+    ``Generator.seed()``, i.e. from the OS entropy source, so two fits with the same global seed
+    differ. Inside this block each new sampler's generator is seeded from ``seed`` instead.
+    """
+    from cebra.distributions import base
+
+    original = base.HasGenerator.__init__
+
+    def seeded_init(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001
+        original(self, *args, **kwargs)
+        self._seed = seed
+        self.generator.manual_seed(seed)
+
+    base.HasGenerator.__init__ = seeded_init
+    try:
+        yield
+    finally:
+        base.HasGenerator.__init__ = original
 
 
 def _bins(x: np.ndarray) -> np.ndarray:
@@ -53,17 +79,18 @@ class CebraDecoder:
             "k": self.chosen_k,
         }
 
-    def fit(
-        self, train: Windows, val: Windows, *, task: str, seed: int
-    ) -> None:  # pragma: no cover
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
         import cebra
         from sklearn.neighbors import KNeighborsRegressor
 
+        from alignnet.utils.seeding import seed_everything
+
         check_task(self, task)
+        seed_everything(seed)  # CEBRA draws its batches and weights from the global RNGs
         self._n_in = train.n_channels
         self._model = cebra.CEBRA(
             model_architecture="offset10-model",
-            output_dim=self.output_dim,
+            output_dimension=self.output_dim,
             num_hidden_units=32,
             batch_size=512,
             learning_rate=3e-4,
@@ -76,7 +103,8 @@ class CebraDecoder:
             verbose=False,
         )
         x, y = _bins(train.spikes), _bins(train.behavior)
-        self._model.fit(x, y)
+        with _seeded_cebra_samplers(seed):
+            self._model.fit(x, y)
         emb, emb_val, y_val = (
             self._model.transform(x),
             self._model.transform(_bins(val.spikes)),
@@ -91,7 +119,7 @@ class CebraDecoder:
         assert best is not None
         _, self.chosen_k, self._knn = best
 
-    def predict(self, spikes: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def predict(self, spikes: np.ndarray) -> np.ndarray:
         spikes = check_windows_input(spikes, n_rows=self._n_in, name="spikes")
         out = self._knn.predict(self._model.transform(_bins(spikes)))
         n, length = spikes.shape[0], spikes.shape[2]
