@@ -64,6 +64,8 @@ def _fmt(stat: tuple[float, float, int] | None) -> str:
     if stat is None:
         return "-"
     mean, std, n = stat
+    if n == 1:  # one test set: no spread to report
+        return f"{mean:.3f} (n=1)"
     return f"{mean:.3f} ± {std:.3f} (n={n})"
 
 
@@ -133,7 +135,7 @@ def curve_markdown(records: Sequence[dict[str, Any]], *, protocol: str, key: str
         cells = []
         for x in xs:
             st = summarize(rows, metric="r2", model=model, **{key: x}).get(model)
-            cells.append("-" if st is None else f"{st[0]:.3f} ± {st[1]:.3f}")
+            cells.append("-" if st is None else _fmt(st))
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -145,11 +147,12 @@ def contiguous_markdown(
     stats = summarize(records, metric="r2", protocol="contiguous", task="decode")
     if not stats:
         return ""
-    lines = ["| model | causal | decode R² (ours) |", "|---|---|---|"]
+    pcc = summarize(records, metric="pcc", protocol="contiguous", task="decode")
+    lines = ["| model | causal | decode R² (ours) | decode Pearson r |", "|---|---|---|---|"]
     for model in _models([r for r in records if r["protocol"] == "contiguous"]):
         if model in stats:
             mark = "yes" if causal.get(model) else "no"
-            lines.append(f"| {model} | {mark} | {_fmt(stats[model])} |")
+            lines.append(f"| {model} | {mark} | {_fmt(stats[model])} | {_fmt(pcc.get(model))} |")
     anchor = next((v for k, v in ANCHORS.items() if k in Path(source).stem), None)
     if anchor:
         lines += ["", "Anchors (`shared/anchors.md`, same split, per-bin lagged features):", ""]

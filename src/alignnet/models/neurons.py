@@ -41,7 +41,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -179,10 +179,21 @@ def lif_backward_input_grad(
 
 
 class _FusedLIF(torch.autograd.Function):
+    """The fused LIF on either kernel; saves one ``[T, B, ...]`` tensor for the backward:
+    ``W = V_reset - V`` (torch kernel) or ``V`` (numba kernel)."""
+
     @staticmethod
-    def forward(ctx, x, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):  # noqa: D102
-        w, spikes = lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)
-        ctx.save_for_backward(w)
+    def forward(ctx, x, kernel, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):  # noqa: D102
+        if kernel == "numba":
+            spikes, saved = _numba_forward(
+                x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=True
+            )
+        else:
+            saved, spikes = lif_forward_potentials(
+                x, tau=tau, v_threshold=v_threshold, v_reset=v_reset
+            )
+        ctx.save_for_backward(saved)
+        ctx.kernel = kernel
         ctx.options = dict(
             tau=tau,
             v_threshold=v_threshold,
@@ -196,9 +207,10 @@ class _FusedLIF(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_spikes):  # noqa: D102
-        (w,) = ctx.saved_tensors
-        grad_x = lif_backward_input_grad(w, grad_spikes.contiguous(), **ctx.options)
-        return grad_x, None, None, None, None, None, None
+        (saved,) = ctx.saved_tensors
+        input_grad = _numba_backward if ctx.kernel == "numba" else lif_backward_input_grad
+        grad_x = input_grad(saved, grad_spikes.contiguous(), **ctx.options)
+        return grad_x, None, None, None, None, None, None, None
 
 
 def lif_fused_torch(
@@ -215,7 +227,7 @@ def lif_fused_torch(
     if not (torch.is_grad_enabled() and x.requires_grad):
         return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
     return _FusedLIF.apply(
-        x.contiguous(), tau, v_threshold, v_reset, surrogate, alpha, detach_reset
+        x.contiguous(), "torch", tau, v_threshold, v_reset, surrogate, alpha, detach_reset
     )
 
 
@@ -273,41 +285,22 @@ def _numba_forward(
     return spikes.view(x.shape), None if potentials is None else potentials.view(x.shape)
 
 
-class _NumbaFusedLIF(torch.autograd.Function):
-    """The fused LIF on the numba kernels: saves ``V`` ``[T, B, ...]`` for the backward."""
-
-    @staticmethod
-    def forward(ctx, x, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):  # noqa: D102
-        spikes, potentials = _numba_forward(
-            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=True
-        )
-        ctx.save_for_backward(potentials)
-        ctx.options = dict(
-            tau=tau,
-            v_threshold=v_threshold,
-            v_reset=v_reset,
-            surrogate=surrogate,
-            alpha=alpha,
-            detach_reset=detach_reset,
-        )
-        return spikes
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_spikes):  # noqa: D102
-        (potentials,) = ctx.saved_tensors
-        shape = potentials.shape
-        v2 = potentials.reshape(shape[0], -1)
-        g2 = grad_spikes.to(v2.dtype).reshape(v2.shape).contiguous()
-        grad_input = torch.empty(v2.shape, dtype=v2.dtype)
-        _load_lif_kernels().lif_backward(
-            v2.numpy(),
-            g2.numpy(),
-            grad_input=grad_input.numpy(),
-            threads=torch.get_num_threads(),
-            **ctx.options,
-        )
-        return grad_input.view(shape), None, None, None, None, None, None
+def _numba_backward(
+    potentials: torch.Tensor, grad_spikes: torch.Tensor, **options: Any
+) -> torch.Tensor:
+    """Numba backward: ``dL/dI`` ``[T, B, ...]`` from the saved ``V`` and ``dL/dS``."""
+    shape = potentials.shape
+    v2 = potentials.reshape(shape[0], -1)
+    g2 = grad_spikes.to(v2.dtype).reshape(v2.shape).contiguous()
+    grad_input = torch.empty(v2.shape, dtype=v2.dtype)
+    _load_lif_kernels().lif_backward(
+        v2.numpy(),
+        g2.numpy(),
+        grad_input=grad_input.numpy(),
+        threads=torch.get_num_threads(),
+        **options,
+    )
+    return grad_input.view(shape)
 
 
 def lif_fused(
@@ -336,7 +329,7 @@ def lif_fused(
         return _numba_forward(
             x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=False
         )[0]
-    return _NumbaFusedLIF.apply(x, tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
+    return _FusedLIF.apply(x, "numba", tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
 
 
 # ----------------------------------------------------------------------------- compiled path
