@@ -472,10 +472,13 @@ def run_benchmark(
     bar = tqdm(total=len(jobs), initial=reused, desc="benchmark", unit="cell", disable=not progress)
     if config.jobs == 1 or len(todo) <= 1:
         _init_worker(config, windows, settings)
-        for key in todo:
-            bar.set_postfix_str(" ".join(map(str, key)))
-            done[key] = _run_and_save_cell(*key)
-            bar.update()
+        try:
+            for key in todo:
+                bar.set_postfix_str(" ".join(map(str, key)))
+                done[key] = _run_and_save_cell(*key)
+                bar.update()
+        finally:
+            _WORKER.clear()  # do not keep the windows alive after the run
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
