@@ -471,7 +471,7 @@ def run_benchmark(
     reused = len(done)
     bar = tqdm(total=len(jobs), initial=reused, desc="benchmark", unit="cell", disable=not progress)
     if config.jobs == 1 or len(todo) <= 1:
-        _init_worker(config, windows, settings)
+        _init_worker(config, windows, settings, specs)
         try:
             for key in todo:
                 bar.set_postfix_str(" ".join(map(str, key)))
@@ -508,12 +508,19 @@ def run_benchmark(
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: BenchmarkConfig, windows: Windows, settings: str) -> None:
-    """Set up a process that runs cells (the main one when ``jobs == 1``)."""
+def _init_worker(
+    config: BenchmarkConfig,
+    windows: Windows,
+    settings: str,
+    specs: list[ModelSpec] | None = None,
+) -> None:
+    """Set up a process that runs cells (the main one when ``jobs == 1``, which passes the
+    ``specs`` it already built; a worker process builds its own: specs hold closures)."""
     import torch
 
     torch.set_num_threads(config.threads)
-    specs, _ = model_specs(config)
+    if specs is None:
+        specs, _ = model_specs(config)
     _WORKER.update(
         config=config, windows=windows, settings=settings, specs={s.name: s for s in specs}
     )

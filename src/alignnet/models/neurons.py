@@ -224,11 +224,29 @@ def lif_fused_torch(
     detach_reset: bool,
 ) -> torch.Tensor:
     """Fused LIF with the torch-only kernel (same arguments and result as :func:`lif_eager`)."""
-    if not (torch.is_grad_enabled() and x.requires_grad):
-        return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
-    return _FusedLIF.apply(
-        x.contiguous(), "torch", tau, v_threshold, v_reset, surrogate, alpha, detach_reset
-    )
+    return _run_fused(x, "torch", tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
+
+
+def _run_fused(
+    x: torch.Tensor,
+    kernel: FusedKernel,
+    tau: float,
+    v_threshold: float,
+    v_reset: float,
+    surrogate: str,
+    alpha: float,
+    detach_reset: bool,
+) -> torch.Tensor:
+    """The fused LIF on ``kernel``: forward only (nothing saved) when no gradient is needed."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _FusedLIF.apply(
+            x.contiguous(), kernel, tau, v_threshold, v_reset, surrogate, alpha, detach_reset
+        )
+    if kernel == "numba":
+        return _numba_forward(
+            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=False
+        )[0]
+    return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
 
 
 # ----------------------------------------------------------------------------- numba kernel
@@ -315,21 +333,7 @@ def lif_fused(
 ) -> torch.Tensor:
     """Fused LIF (same arguments and result as :func:`lif_eager`), on the kernel that
     :func:`fused_kernel` picks for ``x``."""
-    options = dict(
-        tau=tau,
-        v_threshold=v_threshold,
-        v_reset=v_reset,
-        surrogate=surrogate,
-        alpha=alpha,
-        detach_reset=detach_reset,
-    )
-    if fused_kernel(x) == "torch":
-        return lif_fused_torch(x, **options)
-    if not (torch.is_grad_enabled() and x.requires_grad):
-        return _numba_forward(
-            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=False
-        )[0]
-    return _FusedLIF.apply(x, "numba", tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
+    return _run_fused(x, fused_kernel(x), tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
 
 
 # ----------------------------------------------------------------------------- compiled path
