@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from alignnet.models.alignnet import AlignNetModel, PerDayReadin
+from alignnet.models.alignnet import AlignNetModel
+from alignnet.models.day_adapters import DayAdapters
 from alignnet.training.config import ModelConfig
 from alignnet.training.flops import count_macs, model_summary
 
@@ -43,16 +44,48 @@ def test_decode_path_is_differentiable_through_spike_encoder():
     assert all(p.grad is None for p in net.behavior_encoder.parameters())
 
 
-def test_per_day_readin_identity_for_unknown_days_and_grows():
-    readin = PerDayReadin(3, [0, 2])
+def test_day_adapters_identity_for_unknown_days_and_grows():
+    adapters = DayAdapters(3)
+    adapters.add_day(0, 3)
+    adapters.add_day(2, 3)
     with torch.no_grad():
-        readin.weight[1].mul_(2.0)  # day 2
+        adapters.readin_weight(2).mul_(2.0)
     x = torch.randn(3, 3, 5)
-    y = readin(x, torch.tensor([0, 2, 7]))
+    y = adapters.read_in(x, torch.tensor([0, 2, 7]))
     assert torch.allclose(y[0], x[0]) and torch.allclose(y[1], 2 * x[1]) and torch.equal(y[2], x[2])
-    readin.add_days([1, 2])
-    assert readin.days.tolist() == [0, 1, 2]
-    assert torch.allclose(readin(x, torch.tensor([2, 2, 2]))[1], 2 * x[1])
+    adapters.add_day(1, 3)
+    adapters.add_day(2, 3)  # already there: unchanged
+    assert sorted(adapters.inputs) == [0, 1, 2]
+    assert torch.allclose(adapters.read_in(x, torch.tensor([2, 2, 2]))[1], 2 * x[1])
+
+
+def test_day_adapters_different_widths_ignore_padding():
+    """A 2-unit day in a batch padded to 4 rows: its read-in reads only its own rows, and its
+    read-out writes zeros past them."""
+    adapters = DayAdapters(3)
+    adapters.add_day(0, 4, seed=1)
+    adapters.add_day(1, 2, seed=1)
+    x = torch.randn(2, 4, 5)
+    x[1, 2:] = 0.0
+    y = adapters.read_in(x, torch.tensor([0, 1]))
+    x_garbage = x.clone()
+    x_garbage[1, 2:] = 99.0  # padding rows of the 2-unit day must not matter
+    assert torch.allclose(adapters.read_in(x_garbage, torch.tensor([0, 1]))[1], y[1])
+    out = adapters.read_out(torch.randn(2, 3, 5), torch.tensor([0, 1]), width_out=4)
+    assert out.shape == (2, 4, 5) and torch.equal(out[1, 2:], torch.zeros(2, 5))
+    with pytest.raises(ValueError, match="align the day first"):
+        adapters.read_in(torch.randn(1, 5, 5), torch.tensor([9]))
+
+
+def test_day_adapters_round_trip_through_state_dict():
+    net = AlignNetModel(ModelConfig(n_channels=8, window_len=16, widths=(8,), latent_width=8))
+    net.adapters.add_day(3, 5)
+    other = AlignNetModel(
+        ModelConfig(n_channels=8, window_len=16, widths=(8,), latent_width=8), days={3: 5}
+    )
+    other.load_state_dict(net.state_dict())
+    assert other.adapters.inputs == {3: 5}
+    assert torch.equal(other.adapters.readin_weight(3), net.adapters.readin_weight(3))
 
 
 def test_count_macs_matches_hand_count():

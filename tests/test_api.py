@@ -146,7 +146,7 @@ def test_lif_model_same_seed_same_numbers_and_few_shot(data):
 def test_per_day_readin_new_day_gets_fresh_readin(data):
     m = AlignNet(neuron="relu", epochs=1, per_day_readin=True, **TINY)
     m.pretrain(data.select_days([0, 1]), progress=False)
-    assert m.network.readin.days.tolist() == [0, 1]
+    assert sorted(m.network.adapters.inputs) == [0, 1]
     m.finetune(data.select_days([2]), task="decode", progress=False)
-    assert m.network.readin.days.tolist() == [0, 1, 2]
+    assert sorted(m.network.adapters.inputs) == [0, 1, 2]
     assert m.decode(data).shape == data.behavior.shape

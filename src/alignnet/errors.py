@@ -38,3 +38,28 @@ class CheckpointError(AlignNetError, ValueError):
 
 class TrainingError(AlignNetError, RuntimeError):
     """Training could not go on (e.g. a NaN/inf loss); the last good checkpoint is kept."""
+
+
+class DeviceError(AlignNetError, ValueError):
+    """A compute device that this machine does not have (e.g. ``cuda`` without a GPU)."""
+
+
+class OutputError(AlignNetError, OSError):
+    """An output could not be written (e.g. the disk is full); the previous file is kept."""
+
+
+_UNSAFE_ADVICE = ("allow_pickle", "weights_only", "pickle.load", "trusted source")
+
+
+def safe_reason(exc: BaseException) -> str:
+    """``exc``'s message without sentences that advise an unsafe retry.
+
+    numpy and torch suggest ``allow_pickle=True`` / ``weights_only=False`` when a file does not
+    load; both run code from the file. Those sentences are dropped from messages shown to users.
+    """
+    import re
+
+    text = str(exc)
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", text)
+    kept = [s for s in sentences if s.strip() and not any(a in s for a in _UNSAFE_ADVICE)]
+    return " ".join(kept).strip() or type(exc).__name__

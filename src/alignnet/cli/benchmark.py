@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import click
 
+from alignnet.cli.options import (
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    SEED,
+    channels_option,
+    selected_channel_policy,
+)
+
 MODEL_NAMES = (
     "AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN", "Wiener", "GRU", "MLP", "ResNet",
-    "ResNet+UNet", "PoissonGLM", "BehaviorMLP", "CEBRA",
+    "ResNet+UNet", "PoissonGLM", "BehaviorMLP", "CEBRA", "AlignNet-aligned", "FA+Procrustes",
+    "CCA-align",
 )  # fmt: skip
 PROTOCOL_NAMES = ("single-day", "cross-day", "few-shot", "days-apart", "contiguous")
 
@@ -47,12 +56,13 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 @click.command("benchmark")
 @click.option(
     "--preset",
-    type=click.Choice(["tiny", "demo", "standard", "paper"]),
+    type=click.Choice(["tiny", "demo", "standard", "reach", "paper"]),
     default="demo",
     show_default=True,
     help="Size of data (synthetic) and of training: tiny (tests), demo (every row and "
     "protocol in minutes), standard (demo data, longer training and tuning; also for "
-    "recordings), paper (22-day data).",
+    "recordings), reach (standard sizes on one day of synthetic centre-out hand reaching, "
+    "a regime AlignNet was not tuned on), paper (22-day data).",
 )
 @click.option(
     "--data",
@@ -87,13 +97,13 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 )
 @click.option(
     "--epochs-scale",
-    type=float,
+    type=POSITIVE_FLOAT,
     default=1.0,
     show_default=True,
     help="Multiply every epoch count (e.g. 0.5 for a quicker run).",
 )
 @click.option(
-    "--data-seed", type=int, default=0, show_default=True, help="Seed of the synthetic generator."
+    "--data-seed", type=SEED, default=0, show_default=True, help="Seed of the synthetic generator."
 )
 @click.option(
     "--threads",
@@ -111,21 +121,39 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     "the numbers do not depend on it.",
 )
 @click.option(
-    "--cross-day-folds", type=int, default=None, help="Override the preset's cross-day folds."
+    "--cross-day-folds",
+    type=POSITIVE_INT,
+    default=None,
+    help="Override the preset's cross-day folds.",
 )
 @click.option(
     "--single-day-days",
-    type=int,
+    type=POSITIVE_INT,
     default=None,
     help="Score single-day on only the last N days (default: the preset's choice).",
 )
 @click.option(
     "--tuning-budget",
-    type=int,
+    type=POSITIVE_INT,
     default=None,
     help="Override the hyper-parameter settings tried per model, fold and task.",
 )
+@click.option(
+    "--arch",
+    type=click.Choice(["default", "paper"]),
+    default="default",
+    show_default=True,
+    help="AlignNet recipe: default (this version's) or paper (the paper reading shipped "
+    "before issue 14; fine-tuning batch 64). Baselines are not affected.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace results.csv / results.json / table1.md in OUT that this benchmark did not "
+    "write (its own outputs are updated and its finished cells reused without it).",
+)
+@channels_option
 def benchmark(  # noqa: ANN001
     preset,
     data,
@@ -140,19 +168,23 @@ def benchmark(  # noqa: ANN001
     cross_day_folds,
     single_day_days,
     tuning_budget,
+    arch,
     quiet,
+    overwrite,
 ):
     """Benchmark AlignNet and the baselines (Wiener, GRU, MLP, ResNet, ResNet+UNet, GLM).
 
     Runs every model x protocol x seed, caches each finished cell in OUT/cells, and writes
     results.csv, results.json, table1.md and figures (fig5-7, few-shot, days-apart) to OUT.
     """
-    from alignnet.evaluation.benchmark import BenchmarkConfig, run_benchmark
+    from alignnet.evaluation.benchmark import PRESETS, BenchmarkConfig, run_benchmark
 
     try:
         seed_values = tuple(int(s) for s in _split(seeds) or ())
     except ValueError as exc:
         raise click.BadParameter(f"seeds must be integers ({exc})", param_hint="--seeds") from None
+    if any(s < 0 for s in seed_values):
+        raise click.BadParameter(f"seeds must be >= 0, got {seed_values}", param_hint="--seeds")
     unknown = set(_split(models) or ()) - set(MODEL_NAMES)
     if unknown:
         raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--models")
@@ -160,6 +192,7 @@ def benchmark(  # noqa: ANN001
     if unknown:
         raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--protocols")
     config = BenchmarkConfig(
+        channels=selected_channel_policy(),
         out=out,
         preset=preset,
         data=data,
@@ -170,12 +203,15 @@ def benchmark(  # noqa: ANN001
         data_seed=data_seed,
         threads=threads,
         jobs=jobs,
+        overwrite=overwrite,
         preset_overrides={
             key: value
             for key, value in {
                 "cross_day_folds": cross_day_folds,
                 "single_day_days": single_day_days,
                 "n_configs": tuning_budget,
+                # the recipe is part of the cache key: cells of another recipe are not reused
+                "alignnet_overrides": {**PRESETS[preset].alignnet_overrides, "arch": arch},
             }.items()
             if value is not None
         },

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from alignnet.cli.options import SEED
+
 
 @click.command("preprocess")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
@@ -76,7 +78,7 @@ import click
 )
 @click.option(
     "--seed",
-    type=int,
+    type=SEED,
     default=0,
     show_default=True,
     help="Recorded in the file; preprocessing itself draws no random numbers.",
@@ -108,6 +110,11 @@ def preprocess(
     from alignnet.data.io import load_sessions, save_windows
     from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
 
+    if out_path.suffix != ".npz":  # refused before the work, not after it
+        raise click.BadParameter(
+            f"{out_path}: windows files end in .npz (e.g. {out_path.with_suffix('.npz').name})",
+            param_hint="--out",
+        )
     if out_path.exists() and not overwrite:
         raise click.UsageError(f"{out_path} exists; pass --overwrite to replace it")
     try:

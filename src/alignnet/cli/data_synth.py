@@ -10,19 +10,21 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import parse_days
+from alignnet.cli.options import SEED, parse_days
 
 
 @click.command("synth")
 @click.option(
     "--preset",
-    type=click.Choice(["demo", "paper", "tiny"]),
+    type=click.Choice(["demo", "paper", "tiny", "nwb-turnover", "nwb-gain", "nwb-tiny"]),
     default="demo",
     show_default=True,
     help="Size of the dataset: demo (6 days x 150 trials), paper (22 days x 1458 trials), "
-    "tiny (3 days x 24 trials, for tests).",
+    "tiny (3 days x 24 trials, for tests); nwb-turnover / nwb-gain (96-electrode Utah array, "
+    "calendar days 0-30, sorted units with turnover + dead electrodes / slow gain drift), "
+    "nwb-tiny (for tests); write these with --format nwb.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--out",
     "out_dir",
@@ -33,10 +35,25 @@ from alignnet.cli.options import parse_days
 @click.option("--days", default=None, help="Only these days, e.g. '0-3' or '0,2,5'.")
 @click.option("--no-voltage", is_flag=True, help="Do not synthesise raw 30 kHz voltage.")
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["native", "nwb"]),
+    default="native",
+    show_default=True,
+    help="native: dayNN.npz + dataset.json (with ground truth); nwb: one DANDI-style dayNN.nwb "
+    "per day (NN = calendar day) with sorted units linked to electrodes, no AlignNet metadata.",
+)
+@click.option(
     "--overwrite", "force", is_flag=True, help="Write into a non-empty folder, replacing files."
 )
 def synth(
-    preset: str, seed: int, out_dir: Path, days: str | None, no_voltage: bool, force: bool
+    preset: str,
+    seed: int,
+    out_dir: Path,
+    days: str | None,
+    no_voltage: bool,
+    fmt: str,
+    force: bool,
 ) -> None:
     """Generate a synthetic multi-day recording (spikes, joystick, trials, ground truth).
 
@@ -59,10 +76,10 @@ def synth(
             config, voltage=dataclasses.replace(config.voltage, enabled=False)
         )
     chosen = parse_days(days)
-    if chosen is not None and (chosen[0] < 0 or chosen[-1] >= config.n_days):
-        raise click.BadParameter(
-            f"preset {preset!r} has days 0..{config.n_days - 1}", param_hint="--days"
-        )
+    recorded = list(getattr(config, "day_indices", range(config.n_days)))  # calendar days
+    if chosen is not None and any(d not in recorded for d in chosen):
+        where = f"0..{config.n_days - 1}" if recorded == list(range(config.n_days)) else recorded
+        raise click.BadParameter(f"preset {preset!r} has days {where}", param_hint="--days")
     n_days = config.n_days if chosen is None else len(chosen)
     sessions = tqdm(
         iter_sessions(config, seed=seed, days=chosen),
@@ -70,6 +87,10 @@ def synth(
         desc=f"synth {preset}",
         unit="day",
     )
+    if fmt == "nwb":
+        _write_nwb_days(sessions, out_dir, preset=preset, seed=seed, overwrite=force)
+        click.echo(f"wrote {n_days} day(s) to {out_dir} (dayNN.nwb, NN = calendar day)")
+        return
     manifest = save_dataset(
         sessions,
         out_dir,
@@ -77,6 +98,22 @@ def synth(
         overwrite=force,
     )
     click.echo(f"wrote {n_days} day(s) to {out_dir} ({manifest.name})")
+
+
+def _write_nwb_days(
+    sessions: Any, out_dir: Path, *, preset: str, seed: int, overwrite: bool
+) -> None:
+    """Write each session as ``out_dir/dayNN.nwb`` (atomically), a sorted-units NWB file."""
+    from alignnet.data.io.nwb_sorted import write_synthetic_day_nwb
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for session in sessions:
+        write_synthetic_day_nwb(
+            session,
+            out_dir / f"day{session.meta.day:02d}.nwb",
+            notes=f"alignnet data synth --preset {preset} --seed {seed} --format nwb",
+            overwrite=overwrite,
+        )
 
 
 def _load_any(path: Path) -> Any:
@@ -130,11 +167,55 @@ def describe_session(session: Any) -> list[str]:
     return lines
 
 
+def _windows_or_none(path: Path) -> Any:
+    """The `Windows` of ``path`` if it is a windows file, else None (a session file or
+    folder); a damaged windows file raises its own error."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    from alignnet.data.io.windows_file import FORMAT, load_windows
+
+    if not (path.is_file() and zipfile.is_zipfile(path)):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("header.npy") as member:
+            header = json.loads(str(np.lib.format.read_array(member, allow_pickle=False)))
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile):
+        return None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        return None
+    return load_windows(path)
+
+
+def describe_windows(windows: Any) -> list[str]:
+    """Human-readable lines summarising a windows file's `Windows`."""
+    import numpy as np
+
+    days = windows.days.tolist()
+    counts = [int(np.sum(windows.day == d)) for d in days]
+    return [
+        f"windows file: {len(windows)} windows of {windows.n_channels} channels x "
+        f"{windows.window_len} bins of {windows.bin_s * 1000:g} ms, "
+        f"behaviour {', '.join(windows.behavior_names) or '-'} ({windows.n_behavior_dims}-d)",
+        f"  days {days} (windows per day: {counts})",
+        f"  spike counts per bin: mean {float(windows.spikes.mean()):.3f}, "
+        f"max {float(windows.spikes.max()) if windows.spikes.size else 0.0:g}",
+    ]
+
+
 @click.command("inspect")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def inspect(path: Path) -> None:
     """Summarise a session file or dataset folder: days, trials, channels, duration,
-    firing rates, behaviour ranges and whether raw voltage is present."""
+    firing rates, behaviour ranges and whether raw voltage is present. A windows file
+    (`alignnet data preprocess` output) is summarised as such."""
+    windows = _windows_or_none(path)
+    if windows is not None:
+        for line in describe_windows(windows):
+            click.echo(line)
+        return
     n = 0
     for session in _load_any(path):
         for line in describe_session(session):

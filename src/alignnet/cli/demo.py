@@ -11,10 +11,12 @@ from pathlib import Path
 
 import click
 
+from alignnet.cli.options import DEVICE, POSITIVE_INT, SEED
+
 
 @click.command("demo")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds data and training.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds data and training.")
 @click.option(
     "--preset",
     type=click.Choice(["tiny", "demo", "paper"]),
@@ -24,16 +26,22 @@ import click
 )
 @click.option(
     "--epochs",
-    type=int,
+    type=POSITIVE_INT,
     default=None,
     help="Epochs of pretraining and of each fine-tuning (default: 12, tiny: 3).",
 )
 @click.option(
     "--neuron", type=click.Choice(["lif", "bitplane", "relu"]), default="lif", show_default=True
 )
-@click.option("--device", default="auto", show_default=True)
+@click.option("--device", type=DEVICE, default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty OUT, replacing files.")
-def demo(out, seed, preset, epochs, neuron, device, overwrite) -> None:
+@click.option(
+    "--causal",
+    is_flag=True,
+    help="Also train a causal AlignNet (ModelConfig.causal) and a GRU and report their "
+    "closed-loop (lag-0) R² beside the window model's.",
+)
+def demo(out, seed, preset, epochs, neuron, device, overwrite, causal) -> None:
     """Run AlignNet end to end on synthetic data and write report.md + figures to OUT."""
     import time
 
@@ -106,6 +114,26 @@ def demo(out, seed, preset, epochs, neuron, device, overwrite) -> None:
         ),
         "simulate: mean-rate predictor (vs counts)": (r2_score(test_w.spikes, mean_rate), None),
     }
+    from alignnet.cli import demo_closed_loop as closed
+
+    counts_day, behavior_day = closed.held_out_stream(sessions, held_out)
+    causal_model = gru = causal_window = None
+    if causal:
+        click.echo("      causal AlignNet (pretrain + fine-tune decode) and GRU baseline")
+        causal_model = closed.train_causal(overrides, pre_w, fine_w, out)
+        causal_window = closed.causal_window_row(causal_model, test_w)
+        gru = closed.train_gru(fine_w, seed=seed, epochs=epochs, device=device)
+    rows.update(
+        closed.closed_loop_rows(
+            model,
+            counts_day,
+            behavior_day,
+            causal=causal_model,
+            gru=gru,
+            causal_window=causal_window,
+            test_w=test_w,
+        )
+    )
     figures = _figures(out, test_w, decoded, rates)
     minutes = (time.perf_counter() - t0) / 60
     table = "\n".join(
@@ -128,6 +156,10 @@ Neuron `{neuron}`, layout `{model.config.model.snn_layout}`. Total time {minutes
 R^2 and Pearson r are computed over all test bins per dimension (behaviour x/y, or spike
 channel) and averaged over dimensions (`alignnet.evaluation.metrics`). The window decoder sees
 the whole 2 s window (acausal). Mean predictors use the fine-tuning days' means.
+"decode lag 0" rows score the closed-loop estimate: day {held_out} binned as one continuous
+stream ({len(counts_day)} bins), the estimate for bin t (from bins <= t only) against the
+behaviour at bin t, over bins t >= {windows.window_len - 1}, spikes normalised with the day's
+own statistics (`alignnet.realtime.lag0`).
 
 Figures: {", ".join(f"`{f}`" for f in figures)}
 """

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import parse_days
+from alignnet.cli.options import SEED, channels_option, parse_days, refuse_existing
+from alignnet.cli.align import days_from_checkpoint_calendar
 from alignnet.cli.train import load_data
 
 
@@ -24,6 +25,7 @@ def _common(f):
     f = click.option("--overwrite", is_flag=True, help="Replace an existing --out.")(f)
     f = click.option("--days", default=None, help="Comma-separated days (default: all).")(f)
     f = click.option("--out", required=True, type=click.Path(), help="Output .npz file.")(f)
+    f = channels_option(f)
     f = click.argument("data", type=click.Path(exists=True))(f)
     f = click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))(f)
     return f
@@ -41,8 +43,9 @@ def decode(checkpoint, data, out, days, overwrite) -> None:
     from alignnet.api import AlignNet
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
+    refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = load_data(data, days=parse_days(days))
+    windows = days_from_checkpoint_calendar(model, load_data(data, days=parse_days(days)))
     pred = model.decode(windows)
     _save_npz(
         Path(out),
@@ -64,14 +67,15 @@ def decode(checkpoint, data, out, days, overwrite) -> None:
 @click.command("simulate")
 @_common
 @click.option("--sample", is_flag=True, help="Draw Poisson counts instead of writing rates.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of --sample.")
 def simulate(checkpoint, data, out, days, overwrite, sample, seed) -> None:
     """Simulate spikes [N, C, L] (rates in counts/bin, or --sample counts) from DATA's behaviour."""
     from alignnet.api import AlignNet
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
+    refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = load_data(data, days=parse_days(days))
+    windows = days_from_checkpoint_calendar(model, load_data(data, days=parse_days(days)))
     sim = model.simulate(windows, sample=sample, seed=seed)
     _save_npz(
         Path(out),
@@ -101,8 +105,9 @@ def embed(checkpoint, data, out, days, overwrite, modality) -> None:
     """Embed DATA in the shared latent space: write z [N, E] (L2-normalised) + day, target."""
     from alignnet.api import AlignNet
 
+    refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = load_data(data, days=parse_days(days))
+    windows = days_from_checkpoint_calendar(model, load_data(data, days=parse_days(days)))
     z = model.embed(**{modality: windows})
     _save_npz(
         Path(out), overwrite, z=z, day=windows.day, trial=windows.trial, target=windows.target

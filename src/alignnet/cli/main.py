@@ -12,6 +12,7 @@ from alignnet import __version__
 # name -> "module:attribute"; one line per command, each a thin layer over the Python API.
 COMMANDS: dict[str, str] = {
     "data": "alignnet.cli.data:data",
+    "align": "alignnet.cli.align:align",
     "demo": "alignnet.cli.demo:demo",
     "pretrain": "alignnet.cli.train:pretrain",
     "finetune": "alignnet.cli.train:finetune",
@@ -21,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "benchmark": "alignnet.cli.benchmark:benchmark",
     "profile": "alignnet.cli.profile:profile",
     "export": "alignnet.cli.export:export",
+    "falcon-eval": "alignnet.cli.falcon:falcon_eval",
 }
 
 

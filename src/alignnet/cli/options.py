@@ -1,8 +1,76 @@
-"""Option parsing shared by several commands."""
+"""Option parsing shared by several commands: value types that refuse bad numbers up front
+(click error, exit 2) and the ``--overwrite`` check of output paths."""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+from typing import Any
+
 import click
+
+#: Epochs, batch sizes, counts of folds/days/settings: whole numbers >= 1.
+POSITIVE_INT = click.IntRange(min=1)
+#: Random seeds: whole numbers >= 0 (numpy refuses negative seeds).
+SEED = click.IntRange(min=0)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float (no nan/inf), optionally required to be > 0 (``positive``)."""
+
+    name = "float"
+
+    def __init__(self, *, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, float) and math.isfinite(value) and (value > 0 or not self.positive):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.positive and number <= 0:
+            self.fail(f"{value!r} must be > 0", param, ctx)
+        return number
+
+
+#: Learning rates, scales: finite and > 0.
+POSITIVE_FLOAT = FiniteFloat(positive=True)
+
+
+class Device(click.ParamType):
+    """``auto``, ``cpu``, ``cuda[:N]`` or ``mps``; a device this machine lacks is refused
+    (`alignnet.training.device.resolve_device` raises the named `DeviceError`)."""
+
+    name = "device"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from alignnet.errors import DeviceError
+        from alignnet.training.device import resolve_device  # imports torch: only when used
+
+        try:
+            resolve_device(str(value))
+        except DeviceError as exc:
+            self.fail(str(exc), param, ctx)
+        return str(value)
+
+
+DEVICE = Device()
+
+
+def refuse_existing(path: str | Path | None, overwrite: bool, *, option: str = "--out") -> None:
+    """Refuse an existing output ``path`` unless ``overwrite`` (checked before any work).
+
+    Raises:
+        click.BadParameter: naming ``option`` and the ``--overwrite`` flag (exit 2).
+    """
+    if path is not None and Path(path).exists() and not overwrite:
+        raise click.BadParameter(
+            f"{path} exists; pass --overwrite to replace it", param_hint=option
+        )
 
 
 def parse_days(text: str | None, *, param_hint: str = "--days") -> list[int] | None:
@@ -29,3 +97,37 @@ def parse_days(text: str | None, *, param_hint: str = "--days") -> list[int] | N
                 f"{part!r} is not a day or a range like 0-3", param_hint=param_hint
             ) from None
     return sorted(days)
+
+
+_CHANNELS_KEY = "alignnet.channels"
+
+
+def _store_channels(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    ctx.meta[_CHANNELS_KEY] = value
+    return value
+
+
+def channels_option(f):  # noqa: ANN001, ANN201 - a click decorator
+    """``--channels auto|electrode|unit``: how sorted units in NWB recordings become channels
+    (`alignnet.data.io.nwb_channels`). Stored for `selected_channel_policy`, which the shared
+    data loader (`alignnet.cli.train.load_data`) reads, so every command that loads
+    recordings takes it the same way."""
+    from alignnet.data.io.nwb_channels import CHANNEL_POLICIES
+
+    return click.option(
+        "--channels",
+        type=click.Choice(CHANNEL_POLICIES),
+        default="auto",
+        show_default=True,
+        expose_value=False,
+        callback=_store_channels,
+        help="Sorted units in NWB files: 'electrode' sums each electrode's units (the same "
+        "channels every day), 'unit' keeps one channel per unit (per-day read-ins); 'auto' "
+        "is 'electrode' when units are linked to electrodes.",
+    )(f)
+
+
+def selected_channel_policy() -> str:
+    """The ``--channels`` value of the running command (``"auto"`` outside one)."""
+    ctx = click.get_current_context(silent=True)
+    return "auto" if ctx is None else str(ctx.meta.get(_CHANNELS_KEY, "auto"))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from alignnet.cli.options import SEED
+
 
 def load_profile_target(checkpoint: Path):
     """``(module, prepare)`` to profile a saved AlignNet.
@@ -46,14 +48,16 @@ def example_spikes(
     """
     import numpy as np
 
-    from alignnet.errors import DataError, FileFormatError
+    from alignnet.data.checks import check_npz_archive
+    from alignnet.errors import DataError, FileFormatError, safe_reason
 
     if data is None:
         rng = np.random.default_rng(seed)
         counts = rng.poisson(rate_hz * 0.02, size=(n_windows, n_channels, n_bins))
         return counts.astype(np.float32)
+    check_npz_archive(data)
     try:
-        with np.load(data) as archive:
+        with np.load(data, allow_pickle=False) as archive:
             if "spikes" not in archive.files:
                 raise DataError(
                     f"no 'spikes' array (found {sorted(archive.files)})",
@@ -61,10 +65,10 @@ def example_spikes(
                     source=data,
                 )
             spikes = np.asarray(archive["spikes"][:n_windows], dtype=np.float32)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy errors of a damaged archive
         if isinstance(exc, DataError):
             raise
-        raise FileFormatError(f"cannot read as .npz: {exc}", source=data) from exc
+        raise FileFormatError(f"cannot read as .npz: {safe_reason(exc)}", source=data) from exc
     if spikes.ndim != 3 or spikes.shape[0] == 0:
         raise DataError(
             f"expected a non-empty [N, C, L] array, got shape {spikes.shape}",
@@ -74,6 +78,27 @@ def example_spikes(
     if not np.all(np.isfinite(spikes)) or np.any(spikes < 0):
         raise DataError("spike counts must be finite and >= 0", field="spikes", source=data)
     return spikes
+
+
+def check_profile_shape(counts, config, *, source) -> None:  # noqa: ANN001
+    """Spikes ``[N, C, L]`` must have the model's C and an L its U-Net can halve (DataError)."""
+    from alignnet.errors import DataError
+
+    n_channels = getattr(config, "n_channels", None)
+    if n_channels is not None and counts.shape[1] != n_channels:
+        raise DataError(
+            f"{counts.shape[1]} channels, but the model was built for {n_channels}",
+            field="spikes",
+            source=str(source),
+        )
+    levels = len(getattr(config, "widths", ()))
+    if levels and counts.shape[2] % 2**levels:
+        raise DataError(
+            f"{counts.shape[2]} bins per window: the model's {levels} U-Net levels need a "
+            f"multiple of {2**levels}",
+            field="spikes",
+            source=str(source),
+        )
 
 
 @click.command("profile")
@@ -107,7 +132,9 @@ def example_spikes(
     type=click.FloatRange(min=0),
     help="Firing rate of the synthetic spikes (without --data).",
 )
-@click.option("--seed", default=0, show_default=True, help="Seed of the synthetic spikes.")
+@click.option(
+    "--seed", type=SEED, default=0, show_default=True, help="Seed of the synthetic spikes."
+)
 @click.option(
     "--json",
     "json_out",
@@ -131,6 +158,8 @@ def profile(
     from alignnet.evaluation.accounting import profile_model
     from alignnet.utils.atomic import atomic_path
 
+    if json_out is not None and json_out.exists():  # before the work, not after it
+        raise click.BadParameter(f"{json_out} exists; choose another file", param_hint="--json")
     module, prepare = load_profile_target(checkpoint)
     config = getattr(getattr(module, "network", module), "config", None)
     channels = channels or getattr(config, "n_channels", 64)
@@ -138,7 +167,17 @@ def profile(
     counts = example_spikes(
         data=data, n_windows=n_windows, n_channels=channels, n_bins=bins, rate_hz=rate_hz, seed=seed
     )
-    report = profile_model(module, prepare(counts))
+    check_profile_shape(counts, config, source=data or "--channels/--bins")
+    try:
+        report = profile_model(module, prepare(counts))
+    except RuntimeError as exc:  # a shape the network's layers cannot take
+        from alignnet.errors import DataError
+
+        raise DataError(
+            f"the network cannot run on spikes of shape {tuple(counts.shape)}: {exc}",
+            field="spikes",
+            source=str(data or "--channels/--bins"),
+        ) from exc
     click.echo(report.to_table())
     if json_out is not None:
         import json

@@ -9,16 +9,27 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import parse_days
+from alignnet.cli.options import (
+    DEVICE,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    SEED,
+    channels_option,
+    parse_days,
+    refuse_existing,
+)
 
 DAYS = click.option(
     "--days", default=None, help="Comma-separated day indices to use (default: all days)."
 )
 
 
-def load_data(path: str | Path, *, days: list[int] | None = None):
+def load_data(path: str | Path, *, days: list[int] | None = None, channels: str | None = None):
     """A windows ``.npz`` (`load_windows`) or a session file/dir/NWB (`load_sessions` +
-    `sessions_to_windows`), optionally restricted to ``days``."""
+    `sessions_to_windows` at the bin width of `preprocess_config_for`, the rule every command
+    shares), optionally restricted to ``days``. ``channels``: the channel policy of NWB units
+    (default: the running command's ``--channels``)."""
+    from alignnet.cli.options import selected_channel_policy
     from alignnet.data.io import load_sessions, load_windows
     from alignnet.errors import FileFormatError
 
@@ -30,9 +41,11 @@ def load_data(path: str | Path, *, days: list[int] | None = None):
         except FileFormatError:
             windows = None  # a session .npz
     if windows is None:
-        from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+        from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
 
-        windows = sessions_to_windows(load_sessions(path), PreprocessConfig(), progress=True)
+        policy = selected_channel_policy() if channels is None else channels
+        sessions = load_sessions(path, channels=policy)  # type: ignore[arg-type]
+        windows = sessions_to_windows(sessions, preprocess_config_for(sessions), progress=True)
     if days is not None:
         from alignnet.errors import DataError
 
@@ -52,13 +65,28 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise click.ClickException(f"{out} exists; pass --overwrite to replace it")
 
 
+def check_resume_bin_width(checkpoint: Path, windows) -> None:  # noqa: ANN001 - Windows
+    """``--resume``: refuse data of another bin width than the interrupted run's checkpoint."""
+    if not checkpoint.is_file():
+        return
+    from alignnet.data.checks import check_bin_width
+    from alignnet.training.checkpoint import load_checkpoint
+
+    check_bin_width(load_checkpoint(checkpoint).get("bin_s"), windows.bin_s, source=checkpoint)
+
+
 @click.command("pretrain")
 @click.argument("data", type=click.Path(exists=True))
+@channels_option
 @click.option("--out", required=True, type=click.Path(), help="Checkpoint file to write.")
 @DAYS
-@click.option("--epochs", type=int, default=None, help="Maximum epochs (default: config, 30).")
-@click.option("--batch-size", type=int, default=None, help="Global batch size (default 64).")
-@click.option("--lr", type=float, default=None, help="Peak learning rate (default 2e-3).")
+@click.option(
+    "--epochs", type=POSITIVE_INT, default=None, help="Maximum epochs (default: config, 30)."
+)
+@click.option(
+    "--batch-size", type=POSITIVE_INT, default=None, help="Global batch size (default 64)."
+)
+@click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Peak learning rate (default 2e-3).")
 @click.option(
     "--neuron",
     type=click.Choice(["lif", "bitplane", "relu"]),
@@ -79,12 +107,20 @@ def _check_out(out: Path, overwrite: bool) -> None:
     show_default=True,
     help="A C x C linear read-in per day before the spike encoder.",
 )
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, mps.")
+@click.option(
+    "--device", type=DEVICE, default="auto", show_default=True, help="auto, cpu, cuda, mps."
+)
 @click.option("--amp/--no-amp", default=False, help="bf16 autocast (CUDA).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from --out.")
-@click.option("--log", "log_csv", type=click.Path(), default=None, help="Per-epoch CSV log.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+@click.option(
+    "--log",
+    "log_csv",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Per-epoch CSV log (an existing file needs --overwrite).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out and --log.")
 def pretrain(
     data,
     out,
@@ -111,10 +147,13 @@ def pretrain(
     from alignnet.training.device import resolve_device
 
     out = Path(out)
-    if not resume:
+    if not resume:  # a resumed run continues its own checkpoint and log
         _check_out(out, overwrite)
+        refuse_existing(log_csv, overwrite, option="--log")
     distributed.init_from_env(resolve_device(device))
     windows = load_data(data, days=parse_days(days))
+    if resume:
+        check_resume_bin_width(out, windows)
     overrides = {
         "neuron": neuron,
         "snn_layout": layout,
@@ -145,17 +184,28 @@ def pretrain(
 @click.command("finetune")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.argument("data", type=click.Path(exists=True))
+@channels_option
 @click.option("--task", type=click.Choice(["decode", "simulate"]), required=True)
 @click.option("--out", required=True, type=click.Path(), help="Fine-tuned checkpoint to write.")
 @click.option("--train-days", default=None, help="Comma-separated days to fine-tune on.")
-@click.option("--n-trials", type=int, default=None, help="Use the first N trials of each day.")
+@click.option(
+    "--n-trials", type=POSITIVE_INT, default=None, help="Use the first N trials of each day."
+)
 @click.option("--freeze-encoder", is_flag=True, help="Train the decoder side only.")
-@click.option("--epochs", type=int, default=None, help="Maximum epochs (default 30).")
-@click.option("--lr", type=float, default=None, help="Learning rate (default 1e-3).")
-@click.option("--device", default=None, help="auto, cpu, cuda, mps (default: as trained).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--log", "log_csv", type=click.Path(), default=None, help="Per-epoch CSV log.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+@click.option("--epochs", type=POSITIVE_INT, default=None, help="Maximum epochs (default 30).")
+@click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Learning rate (default 1e-3).")
+@click.option(
+    "--device", type=DEVICE, default=None, help="auto, cpu, cuda, mps (default: as trained)."
+)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option(
+    "--log",
+    "log_csv",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Per-epoch CSV log (an existing file needs --overwrite).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out and --log.")
 def finetune(
     checkpoint,
     data,
@@ -176,6 +226,7 @@ def finetune(
 
     out = Path(out)
     _check_out(out, overwrite)
+    refuse_existing(log_csv, overwrite, option="--log")
     model = AlignNet.load(checkpoint, device=device)
     if lr is not None:
         model.config = model.config.with_overrides(**{"finetune.lr": lr})

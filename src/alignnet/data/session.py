@@ -136,6 +136,13 @@ class SessionMeta:
             (30000 for the paper's rig; ``None`` where unknown).
         source: where the session came from (path or generator description).
         extra: free-form JSON-serialisable metadata.
+        channel_policy: how sorted units became channels when the file was read:
+            ``"electrode"`` (units summed per electrode), ``"unit"`` (one channel per unit) or
+            ``"channel"`` (the source's own channels, e.g. binned counts or a generator).
+        flagged_channels: indices of channels that carry no usable signal this day: an
+            electrode with no unit, or one the file marks dead/bad (its channel is all zero).
+        array_layout: fingerprint of the electrode table (``"electrode"`` policy), so days
+            recorded on different arrays are never mixed; ``""`` when unknown.
     """
 
     subject: str = "unknown"
@@ -148,6 +155,9 @@ class SessionMeta:
     spike_sampling_rate_hz: float | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    channel_policy: str = "channel"
+    flagged_channels: list[int] = field(default_factory=list)
+    array_layout: str = ""
 
 
 @dataclass

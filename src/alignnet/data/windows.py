@@ -31,9 +31,22 @@ class Windows:
         t_start: ``[N]`` float64 time of the window's first bin edge, s.
         target: ``[N]`` int64 trial condition (``-1`` unknown).
         bin_s: bin width, s (0.02 by default).
-        channel_ids: ``[C]`` channel labels.
+        channel_ids: ``[C]`` channel labels (of every day, when all days share them).
         behavior_names: ``[D]`` behaviour names.
         info: free-form provenance (preprocessing settings), JSON-serialisable.
+        channel_policy: how the channels were formed when the files were read:
+            ``"electrode"`` (sorted units summed per electrode: every day has the same
+            channels), ``"unit"`` (each sorted unit is a channel: each day has its own list)
+            or ``"channel"`` (the file's own channels, e.g. binned counts).
+        day_channel_ids: day -> that day's channel labels, only when days have different
+            channel lists (``"unit"`` policy); empty otherwise.
+
+    Days with different channel counts: ``spikes`` holds each day's channels in its first
+    ``n_channels_of(day)`` rows. Selecting windows (``windows[idx]``, `select_days`) trims the
+    rows to the widest selected day, so one day's windows are exactly ``[N, C_day, L]``;
+    `day_spikes` returns them for any day. Only models with a per-day read-in (AlignNet) take
+    windows that mix days of different widths; the rows past a day's width are zero and its
+    read-in never reads them.
     """
 
     spikes: np.ndarray
@@ -46,9 +59,12 @@ class Windows:
     channel_ids: list[str] = field(default_factory=list)
     behavior_names: list[str] = field(default_factory=lambda: ["x", "y"])
     info: dict[str, Any] = field(default_factory=dict)
+    channel_policy: str = "channel"
+    day_channel_ids: dict[int, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.spikes = np.ascontiguousarray(self.spikes, dtype=np.float32)
+        self.day_channel_ids = {int(d): list(ids) for d, ids in self.day_channel_ids.items()}
         self.behavior = np.ascontiguousarray(self.behavior, dtype=np.float32)
         self.day = np.asarray(self.day, dtype=np.int64)
         self.trial = np.asarray(self.trial, dtype=np.int64)
@@ -83,12 +99,37 @@ class Windows:
             arr = getattr(self, name)
             if arr.size and not np.isfinite(arr).all():
                 raise DataError("NaN or inf values", field=name, source="Windows")
-        if self.channel_ids and len(self.channel_ids) != self.spikes.shape[1]:
+        if self.day_channel_ids:
+            self._validate_per_day_channels()
+        elif self.channel_ids and len(self.channel_ids) != self.spikes.shape[1]:
             raise DataError(
                 f"{len(self.channel_ids)} ids for {self.spikes.shape[1]} channels",
                 field="channel_ids",
                 source="Windows",
             )
+
+    def _validate_per_day_channels(self) -> None:
+        missing = sorted(set(np.unique(self.day).tolist()) - set(self.day_channel_ids))
+        if missing:
+            raise DataError(
+                f"days {missing} have no channel list in day_channel_ids",
+                field="day_channel_ids",
+                source="Windows",
+            )
+        for d in np.unique(self.day).tolist():
+            n = len(self.day_channel_ids[d])
+            if n > self.spikes.shape[1]:
+                raise DataError(
+                    f"day {d} has {n} channels but spikes hold {self.spikes.shape[1]} rows",
+                    field="day_channel_ids",
+                    source="Windows",
+                )
+            if np.any(self.spikes[self.day == d, n:]):
+                raise DataError(
+                    f"day {d}: non-zero counts past its {n} channels",
+                    field="spikes",
+                    source="Windows",
+                )
 
     # ------------------------------------------------------------------ shape helpers
     def __len__(self) -> int:
@@ -111,53 +152,132 @@ class Windows:
         """Sorted unique day indices."""
         return np.unique(self.day)
 
+    @property
+    def ragged(self) -> bool:
+        """True when the days present have different channel lists (``"unit"`` policy): a
+        model with one fixed input layout cannot take these windows together."""
+        return bool(self.day_channel_ids)
+
+    def n_channels_of(self, day: int) -> int:
+        """Channel count of ``day`` (the same for every day unless `ragged`)."""
+        if self.day_channel_ids:
+            return len(self.day_channel_ids[int(day)])
+        return self.n_channels
+
+    def channel_ids_of(self, day: int) -> list[str]:
+        """Channel labels of ``day``."""
+        if self.day_channel_ids:
+            return list(self.day_channel_ids[int(day)])
+        return list(self.channel_ids)
+
+    def day_spikes(self, day: int) -> np.ndarray:
+        """``[N_day, C_day, L]`` spike counts of one day, at that day's own channel count."""
+        sel = self.day == int(day)
+        return self.spikes[sel, : self.n_channels_of(day)]
+
+    def channel_counts(self) -> dict[int, int]:
+        """Day -> channel count, for the days present."""
+        return {int(d): self.n_channels_of(int(d)) for d in self.days}
+
     def __getitem__(self, index: np.ndarray | slice | Sequence[int]) -> Windows:
         """Select windows (integer indices, bool mask or slice); metadata is shared."""
         if isinstance(index, slice):
             index = np.arange(len(self))[index]
         index = np.asarray(index)
+        spikes, channel_ids, day_ids = self.spikes[index], list(self.channel_ids), {}
+        if self.day_channel_ids:
+            day_ids = {d: self.day_channel_ids[d] for d in np.unique(self.day[index]).tolist()}
+            lists = list(day_ids.values())
+            if lists:
+                spikes = spikes[:, : max(len(v) for v in lists)]
+            if lists and all(v == lists[0] for v in lists):  # one channel list: plain windows
+                channel_ids, day_ids = list(lists[0]), {}
         return Windows(
-            spikes=self.spikes[index],
+            spikes=spikes,
             behavior=self.behavior[index],
             day=self.day[index],
             trial=self.trial[index],
             t_start=self.t_start[index],
             target=self.target[index],
             bin_s=self.bin_s,
-            channel_ids=list(self.channel_ids),
+            channel_ids=channel_ids,
             behavior_names=list(self.behavior_names),
             info=dict(self.info),
+            channel_policy=self.channel_policy,
+            day_channel_ids=day_ids,
         )
 
     @staticmethod
     def concatenate(parts: Sequence[Windows]) -> Windows:
-        """Stack windows of several sessions (same C, D, L and bin width)."""
+        """Stack windows of several sessions (same D, L and bin width).
+
+        Parts with the same channel list stack as they are. Parts whose channel lists differ
+        are allowed only when every part was read with the ``"unit"`` channel policy (each day
+        then keeps its own channel list, see the class docstring); otherwise a `DataError`
+        names the difference.
+        """
         if not parts:
             raise DataError("nothing to concatenate (no windows)", source="Windows")
         first = parts[0]
         for p in parts[1:]:
-            if (
-                p.spikes.shape[1:] != first.spikes.shape[1:]
-                or p.behavior.shape[1:] != first.behavior.shape[1:]
+            if p.behavior.shape[1:] != first.behavior.shape[1:] or (
+                p.spikes.shape[2] != first.spikes.shape[2]
             ):
                 raise DataError(
-                    f"window shapes differ: spikes {p.spikes.shape[1:]} vs {first.spikes.shape[1:]}, "
-                    f"behaviour {p.behavior.shape[1:]} vs {first.behavior.shape[1:]}",
+                    f"window shapes differ: spikes {p.spikes.shape[1:]} vs "
+                    f"{first.spikes.shape[1:]}, behaviour {p.behavior.shape[1:]} vs "
+                    f"{first.behavior.shape[1:]}",
                     source="Windows",
                 )
             if p.bin_s != first.bin_s:
                 raise DataError(f"bin widths differ: {p.bin_s} vs {first.bin_s}", source="Windows")
+        policies = {p.channel_policy for p in parts}
+        if len(policies) > 1:
+            raise DataError(
+                f"windows read with different channel policies {sorted(policies)}",
+                field="channel_policy",
+                source="Windows",
+            )
+        day_ids: dict[int, list[str]] = {}
+        for p in parts:
+            for d in p.days.tolist():
+                ids = p.channel_ids_of(d)
+                if d in day_ids and day_ids[d] != ids:
+                    raise DataError(
+                        f"day {d} appears twice with different channel lists",
+                        field="day",
+                        source="Windows",
+                    )
+                day_ids[d] = ids
+        same = all(v == first.channel_ids_of(int(first.days[0])) for v in day_ids.values())
+        if not same and first.channel_policy != "unit":
+            widths = sorted({len(v) for v in day_ids.values()})
+            raise DataError(
+                f"days have different channel lists (channel counts {widths}) under the "
+                f"{first.channel_policy!r} channel policy; read sorted units with "
+                "channels='electrode' (same channels every day) or channels='unit'",
+                field="channels",
+                source="Windows",
+            )
+        width = max(p.spikes.shape[1] for p in parts)
+        spikes = np.zeros((sum(len(p) for p in parts), width, first.window_len), np.float32)
+        row = 0
+        for p in parts:
+            spikes[row : row + len(p), : p.spikes.shape[1]] = p.spikes
+            row += len(p)
         return Windows(
-            spikes=np.concatenate([p.spikes for p in parts]),
+            spikes=spikes,
             behavior=np.concatenate([p.behavior for p in parts]),
             day=np.concatenate([p.day for p in parts]),
             trial=np.concatenate([p.trial for p in parts]),
             t_start=np.concatenate([p.t_start for p in parts]),
             target=np.concatenate([p.target for p in parts]),
             bin_s=first.bin_s,
-            channel_ids=list(first.channel_ids),
+            channel_ids=list(first.channel_ids) if same else [],
             behavior_names=list(first.behavior_names),
             info=dict(first.info),
+            channel_policy=first.channel_policy,
+            day_channel_ids={} if same else day_ids,
         )
 
     def select_days(self, days: Sequence[int]) -> Windows:

@@ -18,6 +18,10 @@ from alignnet.models.baselines.base import TASKS, check_task
 
 ROW_NAMES = {"lif": "AlignNet-LIF", "bitplane": "AlignNet-bitplane", "relu": "AlignNet-ANN"}
 NEURON_OF_ROW = {v: k for k, v in ROW_NAMES.items()}
+#: The aligned row: the LIF model with per-day read-ins that aligns every day it was not
+#: trained on from that day's unlabelled spikes (`AlignNet.align`) before decoding it.
+ALIGNED_ROW = "AlignNet-aligned"
+NEURON_OF_ROW[ALIGNED_ROW] = "lif"
 
 # Fine-tuning settings searched with the same budget as the baselines (default first).
 FINETUNE_GRID: list[dict[str, Any]] = [
@@ -49,6 +53,7 @@ class AlignNetAdapter:
     tasks = TASKS
     causal = False
     uses_day = True  # predict() takes the test day (per-day spike normalisation)
+    per_day_channels = True  # per-day read-ins take days with different channel lists
 
     def __init__(
         self,
@@ -57,10 +62,12 @@ class AlignNetAdapter:
         pretrain_epochs: int = 30,
         finetune_epochs: int = 30,
         overrides: dict[str, Any] | None = None,
+        align: bool = False,
     ) -> None:
         if neuron not in ROW_NAMES:
             raise ValueError(f"neuron must be one of {sorted(ROW_NAMES)}, got {neuron!r}")
-        self.neuron, self.name = neuron, ROW_NAMES[neuron]
+        self.neuron, self.name = neuron, ALIGNED_ROW if align else ROW_NAMES[neuron]
+        self.align = align
         self.pretrain_epochs, self.finetune_epochs = pretrain_epochs, finetune_epochs
         self.overrides = dict(overrides or {})
         self.finetune_params: dict[str, Any] = dict(FINETUNE_GRID[0])
@@ -74,6 +81,7 @@ class AlignNetAdapter:
             "finetune_epochs": self.finetune_epochs,
             **{k: list(v) if isinstance(v, tuple) else v for k, v in self.overrides.items()},
             **self.finetune_params,
+            "align": self.align,
         }
 
     def configure(self, **finetune_params: Any) -> None:
@@ -87,6 +95,7 @@ class AlignNetAdapter:
             neuron=self.neuron,
             device="cpu",
             **{"pretrain.seed": seed, "finetune.seed": seed},
+            **({"per_day_readin": True} if self.align else {}),
             **self.overrides,
         )
 
@@ -100,13 +109,23 @@ class AlignNetAdapter:
         check_task(self, task)
         est = copy.deepcopy(self._pretrained) if self._pretrained else self._new_estimator(seed)
         est.config = est.config.with_overrides(**self.finetune_params)
+        if self.align and self._pretrained is not None:
+            # Days the pretrained model has not seen (the fine-tuning days, a few-shot day's
+            # k trials) are first aligned from their spikes, then fine-tuned with labels.
+            for d in train.days.tolist():
+                if not est.network.adapters.has(int(d)):
+                    est.align(train.select_days([d]), seed=seed, progress=False)
         est.finetune(
             train, task=task, val=val, epochs=self.finetune_epochs, seed=seed, progress=False
         )
         self._fitted[task] = est
 
     def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
-        return self._fitted["decode"].decode(spikes, day=day)
+        est = self._fitted["decode"]
+        if self.align and day is not None and not est.network.adapters.has(int(day)):
+            est.align(spikes, day=day, progress=False)  # zero-shot: the day's own spikes
+        return est.decode(spikes, day=day)
 
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
-        return self._fitted["simulate"].simulate(behavior)
+    def simulate(self, behavior: np.ndarray, *, day: int | None = None) -> np.ndarray:
+        est = self._fitted["simulate"]
+        return est.simulate(behavior, day=day if est.network.adapters.has(int(day or -1)) else None)

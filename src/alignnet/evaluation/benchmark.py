@@ -18,6 +18,7 @@ import inspect
 import json
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -34,8 +35,11 @@ from alignnet.utils.atomic import atomic_path, write_json_atomic, write_text_ato
 
 BASELINE_ROWS = ("Wiener", "GRU", "MLP", "ResNet", "ResNet+UNet", "PoissonGLM", "BehaviorMLP")
 ALIGNNET_ROWS = ("AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN")
+#: Rows run only when named with ``models``: AlignNet aligning each new day without labels,
+#: and the stabilised linear decoders of the field (for multi-day recordings).
+ALIGNMENT_ROWS = ("AlignNet-aligned", "FA+Procrustes", "CCA-align")
 OPTIONAL_ROWS = ("CEBRA",)
-ALL_MODELS = ALIGNNET_ROWS + BASELINE_ROWS + OPTIONAL_ROWS
+ALL_MODELS = ALIGNNET_ROWS + BASELINE_ROWS + OPTIONAL_ROWS + ALIGNMENT_ROWS
 SYNTHETIC_PROTOCOLS = ("single-day", "cross-day", "few-shot", "days-apart")
 N_EXAMPLES = 3
 
@@ -73,8 +77,10 @@ class BenchmarkPreset:
 #: ``tiny``: unit tests (seconds). ``demo``: every row and protocol on the demo data in CI-sized
 #: time (one tuning setting, short training, one cross-day fold, three few-shot points).
 #: ``standard``: the same data with longer training, two tuning settings, five few-shot points
-#: and two cross-day folds; also the preset for recordings on disk. ``paper``: the paper-sized
-#: synthetic data (22 days), four tuning settings, three cross-day folds.
+#: and two cross-day folds; also the preset for recordings on disk. ``reach``: ``standard``'s
+#: sizes on a different data regime (one day of centre-out hand reaching, 100 sorted units, hand
+#: velocity; `alignnet.data.synthetic.reach`). ``paper``: the paper-sized synthetic data (22
+#: days), four tuning settings, three cross-day folds.
 PRESETS: dict[str, BenchmarkPreset] = {
     "tiny": BenchmarkPreset(
         data_preset="tiny",
@@ -99,6 +105,16 @@ PRESETS: dict[str, BenchmarkPreset] = {
     ),
     "standard": BenchmarkPreset(
         data_preset="demo",
+        epochs=40,
+        batch_size=32,
+        n_configs=2,
+        pretrain_epochs=15,
+        finetune_epochs=20,
+        shots=(0, 10, 25, 50, 100),
+        cross_day_folds=2,
+    ),
+    "reach": BenchmarkPreset(
+        data_preset="reach",
         epochs=40,
         batch_size=32,
         n_configs=2,
@@ -140,6 +156,11 @@ class BenchmarkConfig:
         preset_overrides: fields of the `BenchmarkPreset` to change for this run (e.g.
             ``{"cross_day_folds": 1, "n_configs": 1}`` for a shorter `paper` run); they are
             part of the settings hash, so cached cells of other settings are not reused.
+        overwrite: replace ``results.csv`` / ``results.json`` / ``table1.md`` in ``out`` that
+            were not written by a benchmark run (without it they are refused before any work;
+            a benchmark's own outputs are always updated, see `check_outputs`).
+        channels: channel policy for sorted units in NWB recordings (``"auto"``,
+            ``"electrode"``, ``"unit"``); see `alignnet.data.io.nwb_channels`.
     """
 
     out: Path
@@ -153,6 +174,8 @@ class BenchmarkConfig:
     threads: int = 1
     jobs: int = 1
     preset_overrides: dict[str, Any] = field(default_factory=dict)
+    overwrite: bool = False
+    channels: str = "auto"
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -164,8 +187,14 @@ class BenchmarkConfig:
             raise ValueError(f"unknown preset fields {sorted(bad)}; known: {sorted(known)}")
         if self.jobs < 1 or self.threads < 1:
             raise ValueError(f"jobs and threads must be >= 1, got {self.jobs}, {self.threads}")
-        if self.epochs_scale <= 0:
-            raise ValueError(f"epochs_scale must be > 0, got {self.epochs_scale}")
+        if not (self.epochs_scale > 0 and np.isfinite(self.epochs_scale)):
+            raise ValueError(f"epochs_scale must be finite and > 0, got {self.epochs_scale}")
+        if self.data_seed < 0 or any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be >= 0, got {self.seeds} and data_seed {self.data_seed}")
+        for key in ("cross_day_folds", "single_day_days", "n_configs"):
+            value = self.preset_overrides.get(key)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"preset override {key} must be an integer >= 1, got {value!r}")
         unknown = set(self.models or ()) - set(ALL_MODELS)
         if unknown:
             raise ValueError(f"unknown models {sorted(unknown)}; known: {list(ALL_MODELS)}")
@@ -189,6 +218,8 @@ class ModelSpec:
     build: Callable[[dict[str, Any]], Model]
     pretrains: bool = False
     causal: bool = False
+    per_day_channels: bool = False
+    aligns_new_days: bool = False
 
 
 def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str]]:
@@ -197,8 +228,9 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
     wanted = list(config.models or ALIGNNET_ROWS + BASELINE_ROWS)
     specs, skipped = [], {}
     for name in wanted:
-        if name in ALIGNNET_ROWS:
+        if name in ALIGNNET_ROWS or name == "AlignNet-aligned":
             from alignnet.evaluation.alignnet_adapter import (
+                ALIGNED_ROW,
                 FINETUNE_GRID,
                 NEURON_OF_ROW,
                 AlignNetAdapter,
@@ -210,8 +242,11 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
                 skipped[name] = f"alignnet.api not importable ({why})"
                 continue
 
-            def build(cfg: dict[str, Any], neuron: str = NEURON_OF_ROW[name]) -> Model:
+            def build(
+                cfg: dict[str, Any], neuron: str = NEURON_OF_ROW[name], row: str = name
+            ) -> Model:
                 model = AlignNetAdapter(
+                    align=row == ALIGNED_ROW,
                     neuron=neuron,
                     pretrain_epochs=config.epochs(preset.pretrain_epochs),
                     finetune_epochs=config.epochs(preset.finetune_epochs),
@@ -220,7 +255,17 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
                 model.configure(**cfg)
                 return model
 
-            specs.append(ModelSpec(name, frozenset({DECODE, SIMULATE}), FINETUNE_GRID, build, True))
+            specs.append(
+                ModelSpec(
+                    name,
+                    frozenset({DECODE, SIMULATE}),
+                    FINETUNE_GRID,
+                    build,
+                    pretrains=True,
+                    per_day_channels=True,
+                    aligns_new_days=name == "AlignNet-aligned",
+                )
+            )
             continue
         if name == "CEBRA":
             try:
@@ -237,23 +282,65 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
         def build(cfg: dict[str, Any], name: str = name, extra: dict = extra) -> Model:
             return make_baseline(name, **{**cfg, **extra})
 
-        causal = bool(getattr(build(PARAM_GRIDS[name][0]), "causal", False))
-        specs.append(ModelSpec(name, baseline_tasks(name), PARAM_GRIDS[name], build, False, causal))
+        example = build(PARAM_GRIDS[name][0])
+        specs.append(
+            ModelSpec(
+                name,
+                baseline_tasks(name),
+                PARAM_GRIDS[name],
+                build,
+                pretrains=False,
+                causal=bool(getattr(example, "causal", False)),
+                per_day_channels=bool(getattr(example, "per_day_channels", False)),
+                aligns_new_days=bool(getattr(example, "aligns_new_days", False)),
+            )
+        )
     return specs, skipped
 
 
 # ---------------------------------------------------------------------- scoring
 def _predict(model: Model, task: str, windows: Windows) -> np.ndarray:
+    """Predictions for ``windows``; a model that takes the day gets one day at a time, with
+    that day's own channels."""
+    by_day = getattr(model, "uses_day", False)
     if task == SIMULATE:
-        return model.simulate(windows.behavior)
-    if getattr(model, "uses_day", False) and "day" in inspect.signature(model.predict).parameters:
-        days = np.unique(windows.day)
-        out = np.empty_like(windows.behavior)
-        for d in days:
+        if not by_day:
+            return model.simulate(windows.behavior)
+        rates = np.zeros_like(windows.spikes)  # days of other widths: zero past their channels
+        for d in windows.days.tolist():
             sel = windows.day == d
-            out[sel] = model.predict(windows.spikes[sel], day=int(d))
+            pred = model.simulate(windows.behavior[sel], day=int(d))
+            rates[sel, : pred.shape[1]] = pred
+        return rates
+    if by_day and "day" in inspect.signature(model.predict).parameters:
+        out = np.empty_like(windows.behavior)
+        for d in windows.days.tolist():
+            sel = windows.day == d
+            # Gallego et al.'s CCA alignment matches trials by target (never by behaviour).
+            extra = {"target": windows.target[sel]} if getattr(model, "uses_target", False) else {}
+            out[sel] = model.predict(windows.day_spikes(d), day=int(d), **extra)
         return out
     return model.predict(windows.spikes)
+
+
+def _channel_problem(spec: ModelSpec, fold: Fold, windows: Windows) -> str | None:
+    """Why ``spec`` cannot run ``fold`` (days with different channel lists), or None."""
+    index = np.concatenate([fold.train, fold.val, *[t.index for t in fold.tests]])
+    if not windows[index].ragged or spec.per_day_channels:
+        return None
+    return (
+        "its days have different channel lists (unit policy) and this model needs the same "
+        "channels every day; read the recordings with --channels electrode"
+    )
+
+
+def _unseen_channels(seen: Windows, test: Windows, what: str) -> str | None:
+    """Why ``what`` is undefined on the test day: its channel list (sorted units) appears on
+    no day the model was trained on and the model cannot align a new day; else None."""
+    day = int(test.days[0])
+    if any(seen.channel_ids_of(int(d)) == test.channel_ids_of(day) for d in seen.days):
+        return None
+    return f"day {day}'s channels (sorted units) appear on no training day: {what}"
 
 
 def score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.ndarray) -> dict:
@@ -334,7 +421,12 @@ def run_cell(
     # model: pretraining depends only on those windows and the seed (deterministic on CPU).
     pretrained: dict[bytes, Model] = {}
     start = time.perf_counter()
+    skipped: list[dict[str, Any]] = []
     for f_i, fold in enumerate(folds):
+        why = _channel_problem(spec, fold, windows)
+        if why:
+            skipped.append({"fold": fold.label, "why": why})
+            continue
         proto = None
         if spec.pretrains:
             key = np.asarray(fold.pretrain, dtype=np.int64).tobytes()
@@ -343,12 +435,22 @@ def run_cell(
                 proto = spec.build(spec.grid[0])
                 proto.pretrain(windows[fold.pretrain], seed=seed)  # type: ignore[attr-defined]
                 pretrained[key] = proto
-        train_mean = windows.spikes[fold.train].mean(axis=(0, 2))
+        train = windows[fold.train]
+        seen = windows[np.union1d(fold.train, fold.pretrain if spec.pretrains else fold.train)]
+        train_mean = train.spikes.mean(axis=(0, 2))
         for task in sorted(spec.tasks):
             model, setting, tried = _tune(spec, proto, fold, windows, task, seed, n_configs)
             chosen.append({"fold": fold.label, "task": task, "chosen": setting, "tried": tried})
             for test_set in fold.tests:
                 test = windows[test_set.index]
+                why = None
+                if task == SIMULATE:  # the test spikes are the target: never aligned on
+                    why = _unseen_channels(train, test, "no read-out to simulate them")
+                elif not spec.aligns_new_days:
+                    why = _unseen_channels(seen, test, "this model has no read-in for them")
+                if why:
+                    skipped.append({"fold": fold.label, "task": task, "test": test_set.label, "why": why})
+                    continue
                 pred = _predict(model, task, test)
                 records.append(
                     {
@@ -363,7 +465,7 @@ def run_cell(
                         "shots": fold.info.get("shots", -1),
                         "n_train_windows": len(fold.train),
                         "n_test_windows": len(test),
-                        **score(task, test, pred, train_mean),
+                        **score(task, test, pred, train_mean[: test.n_channels]),
                     }
                 )
                 if f_i == 0 and test_set is fold.tests[0]:
@@ -382,6 +484,7 @@ def run_cell(
         "records": records,
         "hyperparameters": chosen,
         "folds": [{"label": f.label, **f.info} for f in folds],
+        "skipped": skipped,
         "wall_s": time.perf_counter() - start,
     }
     return cell, examples
@@ -400,6 +503,7 @@ def _settings_hash(config: BenchmarkConfig) -> str:
         "data": config.data,
         "epochs_scale": config.epochs_scale,
         "data_seed": config.data_seed,
+        "channels": config.channels,
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -449,8 +553,13 @@ def run_benchmark(
 
     torch.set_num_threads(config.threads)
     preset = config.resolved_preset()
+    check_outputs(config.out, overwrite=config.overwrite)  # before any work
     windows, info = load_benchmark_windows(
-        config.data, preset=preset.data_preset, data_seed=config.data_seed, progress=progress
+        config.data,
+        preset=preset.data_preset,
+        data_seed=config.data_seed,
+        progress=progress,
+        channels=config.channels,
     )
     protocols = _protocols_for(config, info)
     specs, skipped = model_specs(config)
@@ -551,14 +660,58 @@ def _causal(cells: Sequence[dict[str, Any]]) -> dict[str, bool]:
 
 
 def _load_cell(stem: Path, settings: str) -> dict[str, Any] | None:
-    path = stem.with_suffix(".json")
-    if not path.is_file() or not stem.with_suffix(".npz").is_file():
+    """A finished cell of these settings, or None (missing, other settings, or damaged: a
+    cell whose JSON or example ``.npz`` does not read back is run again)."""
+    path, examples = stem.with_suffix(".json"), stem.with_suffix(".npz")
+    if not path.is_file() or not examples.is_file():
         return None
     try:
         cell = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+        with np.load(examples, allow_pickle=False) as archive:
+            for name in archive.files:  # reads (and CRC-checks) every array
+                archive[name]
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return None  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    if not isinstance(cell, dict) or not isinstance(cell.get("records"), list):
         return None
     return cell if cell.get("settings_hash") == settings else None
+
+
+#: Key in ``results.json`` that marks an output folder as written by `run_benchmark`.
+OUTPUT_MARKER = "alignnet_benchmark"
+_OUTPUT_FILES = ("results.csv", "results.json", "table1.md")
+
+
+def check_outputs(out: Path, *, overwrite: bool = False) -> None:
+    """Refuse to replace ``results.csv`` / ``results.json`` / ``table1.md`` in ``out`` that a
+    benchmark run did not write (the user's own files), unless ``overwrite``.
+
+    A folder is the benchmark's own when its ``results.json`` carries `OUTPUT_MARKER` (or,
+    written before the marker existed, the runner's ``config``/``records``/``cells`` keys);
+    reruns and resumes there go on without ``overwrite``.
+
+    Raises:
+        OutputError: naming the files and the ``--overwrite`` flag.
+    """
+    from alignnet.errors import OutputError
+
+    present = [name for name in _OUTPUT_FILES if (Path(out) / name).exists()]
+    if not present or overwrite or _written_by_benchmark(Path(out) / "results.json"):
+        return
+    raise OutputError(
+        f"{out}: {present} exist and were not written by alignnet benchmark; choose another "
+        "--out or pass --overwrite to replace them"
+    )
+
+
+def _written_by_benchmark(results_json: Path) -> bool:
+    try:
+        data = json.loads(results_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    return OUTPUT_MARKER in data or {"config", "records", "cells"} <= set(data)
 
 
 def _write_outputs(
@@ -585,10 +738,10 @@ def _write_outputs(
     writer.writeheader()
     writer.writerows(records)
     csv_path, json_path = config.out / "results.csv", config.out / "results.json"
-    write_text_atomic(csv_path, buf.getvalue())
-    write_json_atomic(
+    write_json_atomic(  # first: its marker makes the folder the benchmark's own
         json_path,
         {
+            OUTPUT_MARKER: 1,
             "config": {**asdict(config), "out": str(config.out)},
             "preset": asdict(config.resolved_preset()),
             "data": info,
@@ -605,4 +758,5 @@ def _write_outputs(
             "records": records,
         },
     )
+    write_text_atomic(csv_path, buf.getvalue())
     return {"results.csv": csv_path, "results.json": json_path}

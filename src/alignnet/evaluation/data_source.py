@@ -9,20 +9,33 @@ from alignnet.data.windows import Windows
 
 
 def load_benchmark_windows(
-    data: str, *, preset: str, data_seed: int = 0, progress: bool = False
+    data: str,
+    *,
+    preset: str,
+    data_seed: int = 0,
+    progress: bool = False,
+    channels: str = "auto",
 ) -> tuple[Windows, dict[str, Any]]:
     """Windows for ``data`` = ``"synthetic"`` (the generator's ``preset``) or a file/folder path.
 
     Synthetic days come from `alignnet.data.synthetic.generate_sessions` and the default
     `PreprocessConfig` (20 ms bins, 100-bin trial windows). A path goes through
-    `alignnet.data.io.load_sessions`; a single 50 ms-binned recording (the Stevenson M1 and
-    Miller S1 ``.mat`` files) is cut into back-to-back 100-bin windows at its own bin width.
+    `alignnet.data.io.load_sessions` and `alignnet.data.preprocess.preprocess_config_for` (the
+    rule of every command): a 50 ms-binned recording (the Stevenson M1 and Miller S1 ``.mat``
+    files) is cut into back-to-back 100-bin windows at its own bin width.
 
     Returns:
         ``(windows, info)``; ``info`` records the source, settings and whether the data are one
         continuous recording (then only the ``contiguous`` protocol applies).
+
+    ``channels`` is the channel policy for sorted units in NWB files (``"auto"``,
+    ``"electrode"``, ``"unit"``; see `alignnet.data.io.nwb_channels`).
     """
-    from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+    from alignnet.data.preprocess import (
+        PreprocessConfig,
+        preprocess_config_for,
+        sessions_to_windows,
+    )
 
     if data == "synthetic":
         from alignnet.data.synthetic import generate_sessions, make_config
@@ -34,10 +47,9 @@ def load_benchmark_windows(
     else:
         from alignnet.data.io import load_sessions
 
-        sessions = load_sessions(Path(data))
-        bin_s = sessions[0].count_bin_s if sessions[0].spike_counts is not None else 0.02
-        prep = PreprocessConfig(bin_s=float(bin_s), window_bins=100)
-        info = {"source": str(data)}
+        sessions = load_sessions(Path(data), channels=channels)
+        prep = preprocess_config_for(sessions)  # the rule every command shares
+        info = {"source": str(data), "channels_requested": channels}
     windows = sessions_to_windows(sessions, prep, progress=progress)
     continuous = all(len(s.trials) == 1 for s in sessions)
     info.update(
@@ -54,6 +66,9 @@ def load_benchmark_windows(
                 "bin_s": windows.bin_s,
             },
             "behavior_names": list(windows.behavior_names),
+            "channel_policy": windows.channel_policy,
+            "channels_per_day": {str(d): n for d, n in windows.channel_counts().items()},
+            "dates": {str(s.meta.day): s.meta.date for s in sessions},
         }
     )
     return windows, info

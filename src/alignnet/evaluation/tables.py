@@ -21,7 +21,8 @@ PAPER_TABLE1: dict[str, tuple[float, float, float, float]] = {
     "AlignNet-LIF": (0.880, 0.539, 0.581, 0.440),  # "Ours"
 }
 
-# shared/anchors.md: R^2 of hand velocity, first 80 % train / last 20 % test, contiguous.
+# Reference figures (anchors): R^2 of hand velocity, first 80 % train / last 20 % test,
+# contiguous.
 ANCHORS: dict[str, dict[str, float]] = {
     "m1_stevenson_2011": {
         "ridge, 5 causal bins": 0.757,
@@ -155,7 +156,7 @@ def contiguous_markdown(
             lines.append(f"| {model} | {mark} | {_fmt(stats[model])} | {_fmt(pcc.get(model))} |")
     anchor = next((v for k, v in ANCHORS.items() if k in Path(source).stem), None)
     if anchor:
-        lines += ["", "Anchors (`shared/anchors.md`, same split, per-bin lagged features):", ""]
+        lines += ["", "Anchors (reference figures: same split, per-bin lagged features):", ""]
         lines += ["| anchor | R² |", "|---|---|"]
         lines += [f"| {k} | {v:.3f} |" for k, v in anchor.items()]
     return "\n".join(lines)

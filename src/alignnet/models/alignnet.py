@@ -31,49 +31,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from alignnet.models.activations import make_activation
+from alignnet.models.day_adapters import DayAdapters
 from alignnet.models.losses import LearnableTemperature
 from alignnet.models.unet import UNetDecoder, UNetEncoder
 from alignnet.training.config import ModelConfig
 
 Mode = Literal["pretrain", "decode", "simulate", "embed_spikes", "embed_behavior"]
-
-
-class PerDayReadin(nn.Module):
-    """One C x C linear map per recording day, applied per bin before the spike encoder.
-
-    Weights ``[n_days, C, C]`` start at the identity; windows of a day without a read-in pass
-    through unchanged (identity). Stored as one tensor so every batch touches every parameter
-    (no unused parameters under DDP).
-    """
-
-    def __init__(self, n_channels: int, days: list[int]) -> None:
-        super().__init__()
-        self.n_channels = n_channels
-        self.register_buffer("days", torch.tensor(sorted(days), dtype=torch.long))
-        eye = torch.eye(n_channels).expand(len(days), n_channels, n_channels)
-        self.weight = nn.Parameter(eye.clone())
-
-    def add_days(self, days: list[int]) -> None:
-        """Add fresh identity read-ins for days not seen before (e.g. a new fine-tuning day)."""
-        new = sorted(set(int(d) for d in days) - set(self.days.tolist()))
-        if not new:
-            return
-        eye = torch.eye(self.n_channels, device=self.weight.device)
-        weight = torch.cat([self.weight.data, eye.expand(len(new), -1, -1)])
-        all_days = torch.cat([self.days, torch.tensor(new, device=self.days.device)])
-        order = torch.argsort(all_days)
-        self.days = all_days[order]
-        self.weight = nn.Parameter(weight[order].clone())
-
-    def forward(self, spikes: torch.Tensor, day: torch.Tensor | None) -> torch.Tensor:
-        """``[B, C, L]`` -> ``[B, C, L]``; ``day`` is ``[B]`` day ids (None: identity)."""
-        if day is None or self.days.numel() == 0:
-            return spikes
-        match = day[:, None] == self.days[None, :]
-        known = match.any(dim=1)
-        weight = self.weight[match.float().argmax(dim=1)]
-        mapped = torch.bmm(weight.to(spikes.dtype), spikes)
-        return torch.where(known[:, None, None], mapped, spikes)
 
 
 def _mlp(in_width: int, hidden: int, out_width: int, *, dims: int = 1) -> nn.Sequential:
@@ -92,14 +55,16 @@ class AlignNetModel(nn.Module):
 
     Args:
         config: architecture.
-        days: recording days that get a per-day read-in (only if ``config.per_day_readin``).
+        days: recording day -> its channel count ``N_d``, for the days that get their own
+            read-in / read-out / rate head (`DayAdapters`). Days without an entry pass
+            through unchanged and must have ``C`` channels.
 
     ``forward(spikes=, behavior=, day=, mode=)`` is the single entry point (so that DDP and
     ``torch.compile`` see every path); see `Mode`. Shapes: spikes ``[B, C, L]``, behaviour
     ``[B, D, L]``, day ``[B]`` int64.
     """
 
-    def __init__(self, config: ModelConfig, *, days: list[int] | None = None) -> None:
+    def __init__(self, config: ModelConfig, *, days: dict[int, int] | None = None) -> None:
         super().__init__()
         self.config = config
         c, d = config.n_channels, config.n_behavior
@@ -116,8 +81,10 @@ class AlignNetModel(nn.Module):
                 **config.neuron_kw,
             )
 
-        shape = {"dims": dims}
-        self.readin = PerDayReadin(c, list(days or [])) if config.per_day_readin else None
+        shape = {"dims": dims, "causal": config.causal}
+        self.adapters = DayAdapters(c)
+        for day, n_inputs in (days or {}).items():
+            self.adapters.add_day(day, n_inputs)
         self.spike_encoder = UNetEncoder(
             unet_in, config.widths, config.latent_width, make_act=spike_act, **shape
         )
@@ -181,16 +148,14 @@ class AlignNetModel(nn.Module):
         self, spikes: torch.Tensor, day: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised spikes ``[B, C, L]`` -> (latent, skips) in the spike branch's layout."""
-        if self.readin is not None:
-            spikes = self.readin(spikes, day)
-        return self.spike_encoder(self._spike_in(spikes))
+        return self.spike_encoder(self._spike_in(self.adapters.read_in(spikes, day)))
 
     def encode_behavior(self, behavior: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Normalised behaviour ``[B, D, L]`` -> (latent, skips) of the behaviour branch."""
         return self.behavior_encoder(self._behavior_in(self.behavior_lift(behavior)))
 
     def decode_spikes(self, h: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
-        """Spike decoder: ``[B, C, L]`` in normalised spike units."""
+        """Spike decoder: ``[B, C, L]`` in normalised spike units of the shared width C."""
         return self._spike_out(self.spike_decoder(h, skips))
 
     def decode_behavior(self, h: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
@@ -206,9 +171,18 @@ class AlignNetModel(nn.Module):
     def embed_behavior_from_latent(self, h: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.behavior_projection(self._pool(h)).float(), dim=1)
 
-    def rates_from(self, y: torch.Tensor) -> torch.Tensor:
-        """Spike decoder output ``[B, C, L]`` -> non-negative rates (counts per bin)."""
-        return F.softplus(self.rate_scale[:, None] * y + self.rate_bias[:, None])
+    def rates_from(
+        self, y: torch.Tensor, day: torch.Tensor | None = None, *, width_out: int | None = None
+    ) -> torch.Tensor:
+        """Spike decoder output ``[B, C, L]`` -> non-negative rates (counts per bin) in each
+        day's channels ``[B, width_out, L]`` (the shared head for days without adapters)."""
+        return self.adapters.rates(
+            y,
+            day,
+            width_out=y.shape[1] if width_out is None else width_out,
+            shared_scale=self.rate_scale,
+            shared_bias=self.rate_bias,
+        )
 
     # ---------------------------------------------------------------- entry point
     def forward(
@@ -218,20 +192,23 @@ class AlignNetModel(nn.Module):
         *,
         day: torch.Tensor | None = None,
         mode: Mode = "pretrain",
+        n_out: int | None = None,
     ) -> dict[str, torch.Tensor]:
         """Run one path; returns a dict of tensors.
 
         - ``"pretrain"``: ``spike_recon`` ``[B, C, L]``, ``behavior_recon`` ``[B, D, L]``,
           ``z_spikes``/``z_behavior`` ``[B, E]`` and ``temperature`` (scalar);
         - ``"decode"``: ``behavior`` ``[B, D, L]`` (normalised units);
-        - ``"simulate"``: ``rates`` ``[B, C, L]`` (counts per bin, >= 0);
+        - ``"simulate"``: ``rates`` ``[B, n_out, L]`` (counts per bin, >= 0) in the channels
+          of each window's ``day`` (``n_out``: the widest day's channel count; default C);
         - ``"embed_spikes"`` / ``"embed_behavior"``: ``z`` ``[B, E]``.
         """
         if mode == "pretrain":
             hs, skips_s = self.encode_spikes(spikes, day)
             hb, skips_b = self.encode_behavior(behavior)
+            recon = self.decode_spikes(hs, skips_s)
             return {
-                "spike_recon": self.decode_spikes(hs, skips_s),
+                "spike_recon": self.adapters.read_out(recon, day, width_out=spikes.shape[1]),
                 "behavior_recon": self.decode_behavior(hb, skips_b),
                 "z_spikes": self.embed_spikes_from_latent(hs),
                 "z_behavior": self.embed_behavior_from_latent(hb),
@@ -244,7 +221,8 @@ class AlignNetModel(nn.Module):
         if mode == "simulate":
             hb, skips_b = self.encode_behavior(behavior)
             cross = [self._to_snn(s) for s in skips_b]
-            return {"rates": self.rates_from(self.decode_spikes(self._to_snn(hb), cross))}
+            y = self.decode_spikes(self._to_snn(hb), cross)
+            return {"rates": self.rates_from(y, day, width_out=n_out)}
         if mode == "embed_spikes":
             hs, _ = self.encode_spikes(spikes, day)
             return {"z": self.embed_spikes_from_latent(hs)}
@@ -256,7 +234,7 @@ class AlignNetModel(nn.Module):
     def encoder_parameters(self, task: Literal["decode", "simulate"]) -> list[nn.Parameter]:
         """Parameters of the encoder a fine-tuning task reads (frozen by ``freeze_encoder``)."""
         if task == "decode":
-            mods = [self.spike_encoder] + ([self.readin] if self.readin is not None else [])
+            mods = [self.spike_encoder, self.adapters.readin]
         else:
             mods = [self.behavior_lift, self.behavior_encoder]
         return [p for m in mods for p in m.parameters()]

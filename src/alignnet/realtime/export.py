@@ -158,12 +158,11 @@ class DecodeGraph(nn.Module):
         self.register_buffer("spike_std", _column(spike_std))
         self.register_buffer("behavior_mean", _column(behavior_mean))
         self.register_buffer("behavior_std", _column(behavior_std))
-        self.register_buffer("day", torch.tensor([int(day)], dtype=torch.long))
+        self.day = int(day)  # a constant of the graph: that day's read-in, no data-dependent op
 
     def forward(self, spikes: torch.Tensor) -> torch.Tensor:
         z = (spikes - self.spike_mean) / self.spike_std
-        day = self.day.expand(spikes.shape[0])
-        out = self.network(spikes=z, day=day, mode="decode")["behavior"]
+        out = self.network(spikes=z, day=self.day, mode="decode")["behavior"]
         return out * self.behavior_std + self.behavior_mean
 
 

@@ -42,6 +42,12 @@ class ModelConfig:
         temperature_range: clamp of the learnable temperature.
         per_day_readin: a C x C linear read-in per recording day before the spike encoder.
         neuron_kw: extra keyword arguments of the spiking neuron (tau, v_threshold, ...).
+        causal: causal U-Nets (temporal layout only): every output bin t is computed from
+            input bins <= t (left-padded convolutions, right-edge pooling; see
+            `alignnet.models.unet`), so the estimate at the newest bin of a stream is as good
+            as any other and can be updated incrementally
+            (`alignnet.realtime.CausalStreamingDecoder`). False: the paper's window model,
+            which sees future bins inside its window.
     """
 
     n_channels: int = 64
@@ -59,14 +65,18 @@ class ModelConfig:
     temperature_range: tuple[float, float] = (0.01, 1.0)
     per_day_readin: bool = False
     neuron_kw: dict[str, Any] = field(default_factory=dict)
+    causal: bool = False
 
     def __post_init__(self) -> None:
+        self.causal = bool(self.causal)
         self.widths = tuple(int(w) for w in self.widths)
         self.temperature_range = tuple(float(t) for t in self.temperature_range)
         if self.neuron not in ("lif", "bitplane", "relu"):
             raise ValueError(f"neuron must be lif, bitplane or relu, got {self.neuron!r}")
         if self.snn_layout not in ("temporal", "2d"):
             raise ValueError(f"snn_layout must be temporal or 2d, got {self.snn_layout!r}")
+        if self.causal and self.snn_layout != "temporal":
+            raise ValueError("causal=True needs snn_layout='temporal'")
         if not self.widths:
             raise ValueError("widths must name at least one encoder level")
         factor = 2 ** len(self.widths)
@@ -94,6 +104,9 @@ class TrainConfig:
         grad_clip: max global gradient norm (0 disables clipping).
         patience: epochs without validation improvement before stopping (0 disables).
         min_delta: improvement smaller than this does not reset the patience counter.
+        min_steps: at least this many optimiser steps: ``epochs`` is raised to
+            ``ceil(min_steps / steps_per_epoch)`` when the data are small (0: ``epochs`` as
+            given). Keeps a few hundred windows from getting only tens of updates.
         amp: bf16 autocast (CUDA; also honoured on CPU for testing).
         compile: wrap the module in ``torch.compile``.
         device: ``"auto"`` (cuda, then mps, then cpu) or a torch device string.
@@ -109,10 +122,22 @@ class TrainConfig:
     grad_clip: float = 1.0
     patience: int = 8
     min_delta: float = 0.0
+    min_steps: int = 0
     amp: bool = False
     compile: bool = False
     device: str = "auto"
     seed: int = 0
+
+
+#: Named recipes (``AlignNetConfig.arch``, ``AlignNet(arch=...)``, ``--arch``): the settings in
+#: which each differs from the `AlignNetConfig` defaults. ``"default"``: this version's recipe
+#: (issue 14: fine-tuning in batches of 16, so that the few hundred labelled windows of one
+#: day get enough updates; see docs/results.md, section 6). ``"paper"``: the configuration
+#: of the paper reading this project shipped before, kept for comparison and reproduction.
+ARCHS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "paper": {"finetune.batch_size": 64},
+}
 
 
 @dataclass
@@ -130,12 +155,23 @@ class AlignNetConfig:
         per_day_norm: normalise spikes with each day's own channel mean/std.
         val_fraction: fraction of trials held out for early stopping when no ``val`` is given
             (0 disables; then the training loss drives early stopping).
+        align_epochs, align_lr: length (passes over the new day's windows) and Adam learning
+            rate of `AlignNet.align` (a new day's read-in/read-out, no labels).
+        align_kl_weight: weight of the KL between the new day's and the training days'
+            bottleneck-feature Gaussians (per latent dimension).
+        align_prior_weight: weight of the pull of the new day's read-in towards its start
+            (identity for a day with the model's channel count).
+        arch: name of the recipe in `ARCHS` this configuration started from (a label; every
+            value is stored explicitly). ``with_overrides(arch="paper")`` resets every setting
+            to that recipe (keeping the data shape), then applies the other overrides.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
     pretrain: TrainConfig = field(default_factory=TrainConfig)
     finetune: TrainConfig = field(
-        default_factory=lambda: TrainConfig(epochs=30, lr=1e-3, warmup_fraction=0.0, patience=6)
+        default_factory=lambda: TrainConfig(
+            epochs=30, batch_size=16, lr=1e-3, warmup_fraction=0.0, patience=6
+        )
     )
     spike_recon_weight: float = 1.0
     behavior_recon_weight: float = 1.0
@@ -143,6 +179,11 @@ class AlignNetConfig:
     simulate_loss: Literal["mse", "poisson"] = "mse"
     per_day_norm: bool = True
     val_fraction: float = 0.1
+    align_epochs: int = 40
+    align_lr: float = 3e-3
+    align_kl_weight: float = 1.0
+    align_prior_weight: float = 1.0
+    arch: str = "default"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (tuples become lists), safe for ``weights_only`` checkpoints."""
@@ -150,22 +191,37 @@ class AlignNetConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AlignNetConfig:
-        """Inverse of `to_dict`; unknown keys raise `CheckpointError`."""
+        """Inverse of `to_dict`; unknown keys and invalid values (an unknown neuron name, a
+        malformed field) raise `CheckpointError`."""
         try:
             data = dict(data)
             model = ModelConfig(**data.pop("model", {}))
             pre = TrainConfig(**data.pop("pretrain", {}))
             fine = TrainConfig(**data.pop("finetune", {}))
             return cls(model=model, pretrain=pre, finetune=fine, **data)
-        except TypeError as exc:
+        except CheckpointError:
+            raise
+        except (TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"configuration does not fit this version: {exc}") from exc
 
     def with_overrides(self, **overrides: Any) -> AlignNetConfig:
         """Copy with fields replaced. Keys may be top-level (``simulate_loss``), dotted
         (``"model.neuron"``, ``"pretrain.epochs"``) or a bare field of ModelConfig /
         TrainConfig (``neuron=``, ``epochs=`` - a TrainConfig field sets both pretrain and
-        finetune)."""
-        cfg = AlignNetConfig.from_dict(self.to_dict())
+        finetune). ``arch=NAME`` first resets every setting to the recipe ``ARCHS[NAME]``
+        (keeping C, D and L)."""
+        overrides = dict(overrides)
+        if "arch" in overrides:
+            name = overrides.pop("arch")
+            if name not in ARCHS:
+                raise ValueError(f"unknown arch {name!r}; known: {sorted(ARCHS)}")
+            m = self.model
+            shape = {"n_channels": m.n_channels, "n_behavior": m.n_behavior}
+            cfg = AlignNetConfig(arch=name).with_overrides(
+                **shape, window_len=m.window_len, **ARCHS[name]
+            )
+        else:
+            cfg = AlignNetConfig.from_dict(self.to_dict())
         model_fields = {f.name for f in dataclasses.fields(ModelConfig)}
         train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
         top_fields = {f.name for f in dataclasses.fields(AlignNetConfig)}

@@ -184,7 +184,8 @@ def fit(
             ``train``, each sliced to ``[b, ...]``. Under DDP ``module`` is the DDP wrapper.
         train: tensors ``[N, ...]`` sharing the window axis (e.g. ``spikes [N, C, L]``,
             ``behavior [N, D, L]``, ``day [N]``); copied once to the device.
-        config: epochs, batch size, optimiser, schedule, early stopping, amp, device, seed.
+        config: epochs (raised to cover ``min_steps`` optimiser steps), batch size, optimiser,
+            schedule, early stopping, amp, device, seed.
         val: validation tensors (same keys), for early stopping and best-weight selection.
         parameters: parameters to optimise (default: all with ``requires_grad``).
         checkpoint: file written atomically after every epoch (rank 0 only).
@@ -210,7 +211,8 @@ def fit(
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = len(_batches(n, config.batch_size, torch.Generator().manual_seed(0)))
-    total_steps = steps_per_epoch * config.epochs
+    epochs = max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
+    total_steps = steps_per_epoch * epochs
     warmup = int(round(config.warmup_fraction * total_steps))
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -276,7 +278,7 @@ def fit(
     )
     epoch = start_epoch
     try:
-        for epoch in range(start_epoch + 1, config.epochs + 1):
+        for epoch in range(start_epoch + 1, epochs + 1):
             if finished:
                 break
             t0 = time.perf_counter()
@@ -325,9 +327,9 @@ def fit(
             else:
                 bad_epochs += 1
             stop = config.patience > 0 and bad_epochs >= config.patience
-            history.stopped_early = stop and epoch < config.epochs
+            history.stopped_early = stop and epoch < epochs
             bar.set_postfix(epoch=epoch, loss=f"{row['train_loss']:.4f}", val=f"{score:.4f}")
-            done = stop or epoch == config.epochs
+            done = stop or epoch == epochs
             if done:
                 module.load_state_dict(best_state)
             save(epoch, done)

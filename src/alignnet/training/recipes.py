@@ -79,7 +79,12 @@ def simulate_loss(kind: Literal["mse", "poisson"] = "mse") -> LossFn:
     """Rates (behaviour encoder -> spike decoder) against counts: MSE (paper) or Poisson NLL."""
 
     def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        rates = module(behavior=batch["behavior"], mode="simulate")["rates"]
+        rates = module(
+            behavior=batch["behavior"],
+            day=batch["day"],
+            mode="simulate",
+            n_out=batch["counts"].shape[1],
+        )["rates"]
         if kind == "poisson":
             loss = poisson_nll(rates, batch["counts"])
         else:
@@ -106,3 +111,13 @@ def init_rate_head(network: nn.Module, *, count_mean, count_std) -> None:
     std = torch.as_tensor(count_std, dtype=torch.float32)
     network.rate_bias.copy_(mean + torch.log(-torch.expm1(-mean)))
     network.rate_scale.copy_(std)
+
+
+@torch.no_grad()
+def init_day_rate_head(adapters: nn.Module, day: int, *, count_mean, count_std) -> None:
+    """As `init_rate_head`, for the rate head of one day's adapters (``[N_d]`` statistics)."""
+    mean = torch.as_tensor(count_mean, dtype=torch.float32).clamp_min(1e-3)
+    std = torch.as_tensor(count_std, dtype=torch.float32)
+    _, _, scale, bias = adapters.day_parameters(day)
+    bias.copy_(mean + torch.log(-torch.expm1(-mean)))
+    scale.copy_(std)

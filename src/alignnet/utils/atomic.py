@@ -6,6 +6,7 @@ A crash or an error half-way never leaves a truncated file where the user had a 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -23,7 +24,8 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         overwrite: if False and ``path`` exists, raise ``FileExistsError`` before writing.
 
     The temporary file keeps ``path``'s suffix (some writers, e.g. numpy and h5py, look at it).
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched; a full disk
+    (``ENOSPC``, ``EDQUOT``, ``EFBIG``) becomes `alignnet.errors.OutputError` saying so.
     """
     path = Path(path)
     if not overwrite and path.exists():
@@ -39,10 +41,24 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         if tmp.exists():  # mkstemp makes 0600 files; give the result the usual permissions
             os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            raise _disk_full(path, exc) from exc
         raise
+
+
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _disk_full(path: Path, exc: OSError) -> Exception:
+    from alignnet.errors import OutputError
+
+    kept = f"the existing {path} was left as it was" if path.exists() else "nothing was written"
+    error = OutputError(f"{path}: cannot write, {os.strerror(exc.errno or errno.ENOSPC)} ({kept})")
+    error.errno = exc.errno
+    return error
 
 
 def _current_umask() -> int:

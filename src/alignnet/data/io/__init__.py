@@ -16,6 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from alignnet.data.io.days import assign_calendar_days, check_same_recording_setup
+from alignnet.data.io.nwb_channels import ChannelPolicy
 from alignnet.data.io.windows_file import load_windows, save_windows
 from alignnet.errors import FileFormatError
 
@@ -47,13 +49,36 @@ def _kind(path: Path) -> str:
     )
 
 
-def load_session(path: str | Path, *, target: Literal["vel", "pos"] = "vel") -> Session:
+def _refuse_days_without_manifest(folder: Path) -> None:
+    """``dayNN.npz`` files without ``dataset.json`` are a native dataset missing its manifest
+    (an interrupted ``alignnet data synth`` or an incomplete copy): refused, not read as
+    loose sessions, so a partial dataset is never taken for a complete one."""
+    import re
+
+    days = sorted(p.name for p in folder.glob("day*.npz") if re.fullmatch(r"day\d+\.npz", p.name))
+    if days:
+        raise FileFormatError(
+            f"day files {days[:3]}{' ...' if len(days) > 3 else ''} without the dataset "
+            "manifest dataset.json: an interrupted or incomplete dataset (write it again)",
+            source=folder,
+        )
+
+
+def load_session(
+    path: str | Path,
+    *,
+    target: Literal["vel", "pos"] = "vel",
+    channels: ChannelPolicy = "auto",
+) -> Session:
     """Load one session file, dispatching on its suffix (or content).
 
     Args:
         path: ``.npz`` (native), ``.nwb`` or one of the known ``.mat`` recordings.
         target: behaviour variable for the ``.mat`` recordings (``"vel"`` or ``"pos"``);
             ignored for other formats.
+        channels: channel policy for the sorted units of third-party NWB files
+            (``"auto"``, ``"electrode"``, ``"unit"``; see `alignnet.data.io.nwb_channels`).
+            Other formats have fixed channels and ignore it.
 
     Raises:
         FileFormatError: missing file, unknown format, truncated or corrupt file.
@@ -68,7 +93,7 @@ def load_session(path: str | Path, *, target: Literal["vel", "pos"] = "vel") -> 
     if kind == ".nwb":
         from alignnet.data.io.nwb import read_nwb
 
-        return read_nwb(path)
+        return read_nwb(path, channels=channels)
     if kind == ".mat":
         from alignnet.data.io.mat import load_mat_session
 
@@ -78,7 +103,12 @@ def load_session(path: str | Path, *, target: Literal["vel", "pos"] = "vel") -> 
     return load_session_npz(path)
 
 
-def load_sessions(path: str | Path, *, target: Literal["vel", "pos"] = "vel") -> list[Session]:
+def load_sessions(
+    path: str | Path,
+    *,
+    target: Literal["vel", "pos"] = "vel",
+    channels: ChannelPolicy = "auto",
+) -> list[Session]:
     """Load a session file, a folder of session files, or a native dataset folder.
 
     Args:
@@ -86,19 +116,27 @@ def load_sessions(path: str | Path, *, target: Literal["vel", "pos"] = "vel") ->
             `alignnet.data.io.native.load_dataset`); or a folder whose ``.npz``/``.nwb``/``.mat``
             files are each one session (loaded in name order).
         target: passed to `load_session` for ``.mat`` files.
+        channels: channel policy for third-party NWB files (see `load_session`).
 
     Returns:
-        The sessions, sorted by ``meta.day`` (stable, so name order breaks ties).
+        The sessions, sorted by ``meta.day``. Third-party files (whose day is not stored) get
+        ``meta.day`` = calendar days since the earliest recording's date
+        (``session_start_time``), so days apart are calendar days.
+
+    Raises:
+        DataError: a folder mixing subjects, channel policies or electrode layouts, or two
+            third-party recordings on the same date.
     """
     path = Path(path)
     if not path.exists():
         raise FileFormatError("file or folder not found", source=path)
     if path.is_file():
-        return [load_session(path, target=target)]
+        return [load_session(path, target=target, channels=channels)]
     if (path / "dataset.json").is_file():
         from alignnet.data.io.native import load_dataset
 
         return list(load_dataset(path))
+    _refuse_days_without_manifest(path)
     files = sorted(
         p
         for p in path.iterdir()
@@ -109,7 +147,9 @@ def load_sessions(path: str | Path, *, target: Literal["vel", "pos"] = "vel") ->
             f"no session files ({', '.join(SESSION_SUFFIXES)}) and no dataset.json in the folder",
             source=path,
         )
-    sessions = [load_session(p, target=target) for p in files]
+    sessions = [load_session(p, target=target, channels=channels) for p in files]
+    check_same_recording_setup(sessions)
+    assign_calendar_days(sessions)
     return sorted(sessions, key=lambda s: s.meta.day)
 
 

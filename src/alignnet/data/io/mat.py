@@ -46,7 +46,9 @@ def _mat_variables(path: Path) -> dict[str, tuple[int, ...]]:
     try:
         return {name: tuple(shape) for name, shape, _ in scipy.io.whosmat(str(path))}
     except Exception as exc:  # scipy raises ValueError/TypeError/MatReadError on bad files
-        raise FileFormatError(f"not a readable MATLAB file ({exc})", source=path) from exc
+        raise FileFormatError(
+            f"not a readable MATLAB file (truncated or corrupt?): {exc}", source=path
+        ) from exc
 
 
 def _load(path: Path, names: frozenset[str]) -> dict[str, np.ndarray]:
@@ -64,9 +66,27 @@ def _load(path: Path, names: frozenset[str]) -> dict[str, np.ndarray]:
         raise FileFormatError(f"truncated or corrupt MATLAB file ({exc})", source=path) from exc
 
 
+def _numeric(raw: Any, *, field: str, path: Path) -> np.ndarray:
+    """A numeric 2-D MATLAB matrix, else `DataError` naming ``field`` (a cell array, struct,
+    string or an array of another number of dimensions)."""
+    values = np.asarray(raw)
+    if values.dtype.kind not in "biuf":
+        kind = {"O": "a cell array", "V": "a struct", "U": "text", "S": "text"}.get(
+            values.dtype.kind, f"of type {values.dtype}"
+        )
+        raise DataError(f"is {kind}, expected a numeric matrix", field=field, source=path)
+    if values.ndim != 2:
+        raise DataError(
+            f"is a {values.ndim}-D array {values.shape}, expected a 2-D matrix",
+            field=field,
+            source=path,
+        )
+    return values
+
+
 def _counts(raw: np.ndarray, *, path: Path) -> np.ndarray:
     """uint8/double counts -> int32 (no wrap-around); non-integer values are refused."""
-    values = np.asarray(raw)
+    values = _numeric(raw, field="spikes", path=path)
     if not np.issubdtype(values.dtype, np.integer):
         if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
             raise DataError("counts are not whole numbers", field="spikes", source=path)
@@ -123,11 +143,11 @@ def load_stevenson_m1(path: str | Path, *, target: Target = "vel") -> Session:
     data = _load(path, M1_VARIABLES)
     counts = _counts(data["spikes"], path=path).T  # (channel, time) -> (time, channel)
     key = "handVel" if target == "vel" else "handPos"
-    behavior = np.asarray(data[key], dtype=np.float64).T
+    behavior = _numeric(data[key], field=key, path=path).astype(np.float64).T
     names = ["x", "y", "z"][: behavior.shape[1]]
     if behavior.shape[1] == 3 and not np.any(behavior[:, 2]):
         behavior, names = behavior[:, :2], names[:2]  # z is all zeros in this file
-    time = np.asarray(data["time"], dtype=np.float64).ravel()
+    time = _numeric(data["time"], field="time", path=path).astype(np.float64).ravel()
     if time.shape[0] != counts.shape[0]:
         raise DataError(
             f"{time.shape[0]} time stamps for {counts.shape[0]} bins", field="time", source=path
@@ -176,7 +196,7 @@ def load_miller_s1(path: str | Path, *, target: Target = "vel") -> Session:
     path = Path(path)
     data = _load(path, S1_VARIABLES)
     counts = _counts(data["spikes"], path=path)  # already (time, channel)
-    behavior = np.asarray(data[target], dtype=np.float64)
+    behavior = _numeric(data[target], field=target, path=path).astype(np.float64)
     meta = SessionMeta(
         subject="miller-s1",
         session_id="miller_s1",
@@ -215,6 +235,18 @@ def load_mat_session(path: str | Path, *, target: Target = "vel") -> Session:
         return load_stevenson_m1(path, target=target)
     if S1_VARIABLES <= names:
         return load_miller_s1(path, target=target)
+    partial = [
+        (layout, known)
+        for layout, known in (("Stevenson M1", M1_VARIABLES), ("Miller S1", S1_VARIABLES))
+        if "spikes" in names and names <= known
+    ]
+    if partial:  # the first variables of a known layout: a file cut short
+        layout, known = partial[0] if len(partial) == 1 else (".mat", frozenset())
+        missing = f", missing {sorted(known - names)}" if known else ""
+        raise FileFormatError(
+            f"truncated or incomplete {layout} file: has only {sorted(names)}{missing}",
+            source=path,
+        )
     raise FileFormatError(
         f"unknown .mat layout (variables {sorted(names)}); known: Stevenson M1 "
         f"{sorted(M1_VARIABLES)}, Miller S1 {sorted(S1_VARIABLES)}",

@@ -34,6 +34,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -42,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from alignnet.data.session import Session, SessionMeta, Trials, Voltage
-from alignnet.errors import DataError, FileFormatError
+from alignnet.errors import DataError, FileFormatError, safe_reason
 from alignnet.utils.atomic import atomic_path, write_json_atomic
 
 FORMAT_NAME = "alignnet-session"
@@ -293,21 +296,25 @@ def load_session_npz(path: str | Path) -> Session:
         FileFormatError: the file is missing, truncated, corrupt, of another format or of an
             unsupported format version, or holds an invalid session (message names the file).
     """
+    from alignnet.data.checks import check_npz_archive
+
     path = Path(path)
     if not path.is_file():
         raise FileFormatError("file not found", source=path)
+    check_npz_archive(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy errors of a damaged archive
         raise FileFormatError(
-            f"cannot read as a .npz archive (truncated or corrupt?): {exc}", source=path
+            f"cannot read as a .npz archive (truncated or corrupt?): {safe_reason(exc)}",
+            source=path,
         ) from exc
     if "header" not in arrays:
         raise FileFormatError("no 'header': not an AlignNet session file", source=path)
     try:
         session = session_from_arrays(arrays)
-    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         if isinstance(exc, DataError):
             raise FileFormatError(
                 f"invalid session: {exc.problem}", field=exc.field, source=path
@@ -318,6 +325,10 @@ def load_session_npz(path: str | Path) -> Session:
     except DataError as exc:
         raise FileFormatError(
             f"invalid session: {exc.problem}", field=exc.field, source=path
+        ) from exc
+    except (IndexError, TypeError, ValueError) as exc:  # e.g. a 0-d array where [n] is due
+        raise FileFormatError(
+            f"invalid session content ({type(exc).__name__}: {exc})", source=path
         ) from exc
 
 
@@ -340,6 +351,13 @@ def save_dataset(
     all). ``config`` (e.g. ``{"preset": ..., "seed": ..., "config": SyntheticConfig.to_dict()}``)
     is stored in the manifest under ``"generator"``.
 
+    Atomic as a dataset: every file is first written into a hidden sibling folder
+    (``.NAME.partial-*``), which becomes ``directory`` by one rename when ``directory`` is
+    new or empty. Otherwise (``overwrite``, or a folder with other files) the old manifest is
+    removed first, the day files are moved in, the old manifest's stale days are deleted and
+    the new manifest comes last. An interruption therefore never leaves a folder that loads
+    as a dataset with days of two runs, or with only some days.
+
     Returns:
         The manifest path.
 
@@ -351,6 +369,21 @@ def save_dataset(
     manifest_path = directory / MANIFEST_NAME
     if not overwrite and manifest_path.exists():
         raise FileExistsError(f"{manifest_path}: already exists (refusing to overwrite)")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.partial-", dir=directory.parent))
+    try:
+        _write_dataset_files(sessions, staging, config)
+        _commit_dataset(staging, directory, overwrite=overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest_path
+
+
+def _write_dataset_files(
+    sessions: Iterable[Session], directory: Path, config: dict[str, Any] | None
+) -> None:
+    """The day files, then the manifest, into the (new, empty) ``directory``."""
+    manifest_path = directory / MANIFEST_NAME
     entries: list[dict[str, Any]] = []
     seen: set[int] = set()
     for session in sessions:
@@ -361,7 +394,7 @@ def save_dataset(
             )
         seen.add(day)
         name = day_file_name(day)
-        save_session(session, directory / name, overwrite=overwrite)
+        save_session(session, directory / name)
         entries.append(
             {
                 "file": name,
@@ -379,14 +412,53 @@ def save_dataset(
         "generator": config,
     }
     write_json_atomic(manifest_path, manifest)
-    return manifest_path
+
+
+def _commit_dataset(staging: Path, directory: Path, *, overwrite: bool) -> None:
+    """Make the complete dataset in ``staging`` the dataset in ``directory``."""
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private
+    if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
+        if directory.exists():
+            directory.rmdir()
+        os.rename(staging, directory)  # one step: the dataset appears complete
+        return
+    new_files = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST_NAME)
+    clashes = [n for n in [*new_files, MANIFEST_NAME] if (directory / n).exists()]
+    if clashes and not overwrite:
+        raise FileExistsError(f"{directory}: {clashes} already exist (refusing to overwrite)")
+    old_files = _listed_files(directory)
+    (directory / MANIFEST_NAME).unlink(missing_ok=True)  # from here on: not a dataset
+    for name in new_files:
+        os.replace(staging / name, directory / name)
+    for name in sorted(set(old_files) - set(new_files)):  # days of the old run only
+        (directory / name).unlink(missing_ok=True)
+    os.replace(staging / MANIFEST_NAME, directory / MANIFEST_NAME)  # last: complete again
+
+
+def _listed_files(directory: Path) -> list[str]:
+    """Day files named by ``directory``'s manifest (none if it has no readable one)."""
+    try:
+        files = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))["files"]
+        names = [e["file"] for e in files]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [n for n in names if isinstance(n, str) and n and Path(n).name == n]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """The ``dataset.json`` of a dataset folder, checked.
+    """The ``dataset.json`` of a dataset folder, checked: every day file it lists must be
+    there (a folder of ``dayNN.npz`` without its manifest, or a manifest whose files are
+    missing, is an interrupted or damaged dataset and is refused).
 
     Raises:
-        FileFormatError: missing, unreadable, of another format or an unsupported version.
+        FileFormatError: missing, unreadable, of another format or an unsupported version,
+            or listing day files that are not in the folder.
     """
     path = Path(directory) / MANIFEST_NAME
     if not path.is_file():
@@ -404,7 +476,26 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
         )
     if not isinstance(manifest.get("files"), list):
         raise FileFormatError("no file list", field="files", source=path)
+    _check_manifest_files(manifest["files"], Path(directory), path)
     return manifest
+
+
+def _check_manifest_files(entries: list[Any], directory: Path, path: Path) -> None:
+    """Every entry names a plain file name in ``directory`` that exists."""
+    missing = []
+    for entry in entries:
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or Path(name).name != name:
+            raise FileFormatError(f"bad file entry {entry!r}", field="files", source=path)
+        if not (directory / name).is_file():
+            missing.append(name)
+    if missing:
+        raise FileFormatError(
+            f"lists day files that are missing from the folder: {missing} (an interrupted or "
+            "damaged dataset; write it again)",
+            field="files",
+            source=path,
+        )
 
 
 def iter_dataset(directory: str | Path) -> Iterator[Session]:

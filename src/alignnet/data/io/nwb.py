@@ -22,8 +22,12 @@ Reading a third-party file (no ``alignnet_meta``): spikes from the units table (
 order, ``channel_id`` from a ``channel_id`` column or the unit id), behaviour from
 ``behavior_path`` or the first ``SpatialSeries``/``TimeSeries`` found under
 ``processing["behavior"]``, ``data * conversion + offset`` at ``get_timestamps()``; the
-recording extent is the behaviour's time span and spikes outside it are dropped (their count
-is kept in ``meta.extra["spikes_outside_behavior"]``); trial columns ``target`` /
+recording extent is the behaviour's time span and spikes outside it are dropped with a warning
+(their count is kept in ``meta.extra["spikes_outside_behavior"]``; a `DataError` when that
+would drop most spikes or empty a channel: the clocks differ); sorted units become channels by
+a channel policy (`alignnet.data.io.nwb_channels`: ``"electrode"`` sums the units of each
+electrode, ``"unit"`` keeps one channel per unit); ``meta.date`` is the ``session_start_time``
+date, from which `alignnet.data.io.load_sessions` derives calendar days; trial columns ``target`` /
 ``condition_id`` and ``success`` are used when present, 1-D float columns whose names end in
 ``_time`` become events; ``meta.day`` is 0. ``meta.source`` is always the path read.
 """
@@ -39,6 +43,12 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.data.io.nwb_channels import (
+    CHANNEL_POLICIES,
+    ChannelLayout,
+    ChannelPolicy,
+    units_to_channels,
+)
 from alignnet.data.session import Session, SessionMeta, Trials, Voltage
 from alignnet.errors import DataError, FileFormatError
 from alignnet.utils.atomic import atomic_path
@@ -114,6 +124,9 @@ def _build_nwbfile(session: Session) -> Any:
             "behavior_unit": meta.behavior_unit,
             "spike_sampling_rate_hz": meta.spike_sampling_rate_hz,
             "extra": meta.extra,
+            "channel_policy": meta.channel_policy,
+            "flagged_channels": list(meta.flagged_channels),
+            "array_layout": meta.array_layout,
         },
     }
     nwbfile.add_scratch(
@@ -215,12 +228,21 @@ def _json_default(obj: Any) -> Any:
 
 # ---------------------------------------------------------------------- reading
 def read_nwb(
-    path: str | Path, *, behavior_path: str | None = None, load_voltage: bool = True
+    path: str | Path,
+    *,
+    behavior_path: str | None = None,
+    load_voltage: bool = True,
+    channels: ChannelPolicy = "auto",
 ) -> Session:
     """Read an NWB file (written by `write_nwb` or third-party/DANDI-style) into a `Session`.
 
     Args:
         path: ``.nwb`` file.
+        channels: how a third-party file's sorted units become channels (see
+            `units_to_channels`): ``"electrode"`` (units summed per electrode row of the
+            electrode table: the same channels every day), ``"unit"`` (one channel per unit)
+            or ``"auto"`` (``"electrode"`` when the units are linked to electrodes, else
+            ``"unit"``). Files written by `write_nwb` keep their own channels.
         behavior_path: where the behaviour series is, e.g. ``"behavior/Position/cursor"``
             (processing module / interface / series); ``None``: the first ``SpatialSeries``
             or ``TimeSeries`` under ``processing["behavior"]``.
@@ -253,7 +275,11 @@ def read_nwb(
                 f"truncated or corrupt NWB file ({type(exc).__name__}: {exc})", source=path
             ) from exc
         return _session_from_nwbfile(
-            nwbfile, path=path, behavior_path=behavior_path, load_voltage=load_voltage
+            nwbfile,
+            path=path,
+            behavior_path=behavior_path,
+            load_voltage=load_voltage,
+            channels=channels,
         )
 
 
@@ -325,19 +351,60 @@ def _series_values(series: Any) -> tuple[np.ndarray, np.ndarray]:
     return data, times
 
 
-def _units_spike_times(nwbfile: Any) -> tuple[list[np.ndarray], list[str]] | None:
+def _units_spike_times(nwbfile: Any, path: Path) -> tuple[list[np.ndarray], list[str]] | None:
+    """Each unit's spike times (s) and label, in table order; None without a units table."""
     units = nwbfile.units
     if units is None or len(units) == 0:
         return None
+    if "spike_times" not in units.colnames:
+        raise DataError(
+            f"the units table has no spike_times column (columns: {list(units.colnames)})",
+            field="units.spike_times",
+            source=path,
+        )
     flat = np.asarray(units["spike_times"].target.data[:], dtype=np.float64)
     ends = np.asarray(units["spike_times"].data[:], dtype=np.int64)
     starts = np.concatenate([[0], ends[:-1]])
-    spike_times = [flat[a:b] for a, b in zip(starts, ends, strict=True)]
+    spike_times = [np.sort(flat[a:b]) for a, b in zip(starts, ends, strict=True)]
+    if not np.all(np.isfinite(flat)):
+        raise DataError("NaN or inf spike times", field="units.spike_times", source=path)
     if "channel_id" in units.colnames:
         ids = [str(c.decode() if isinstance(c, bytes) else c) for c in units["channel_id"].data[:]]
     else:
         ids = [f"unit{int(u)}" for u in units.id.data[:]]
     return spike_times, ids
+
+
+def _clip_to_behavior(
+    spike_times: list[np.ndarray], t_start: float, t_stop: float, extra: dict, path: Path
+) -> list[np.ndarray]:
+    """Drop spikes outside the behaviour's span; refuse when that loses most of a channel.
+
+    A few spikes before the first or after the last behaviour sample are normal (the
+    recording runs a little longer); most of them outside means the two clocks differ.
+    """
+    kept = [t[(t >= t_start) & (t <= t_stop)] for t in spike_times]
+    total = sum(t.size for t in spike_times)
+    dropped = total - sum(t.size for t in kept)
+    extra["spikes_outside_behavior"] = int(dropped)
+    emptied = [i for i, (a, b) in enumerate(zip(spike_times, kept, strict=True)) if a.size and not b.size]
+    if total and (dropped > 0.5 * total or emptied):
+        all_times = np.concatenate([t for t in spike_times if t.size])
+        raise DataError(
+            f"{dropped} of {total} spikes fall outside the behaviour's time span "
+            f"{t_start:.3f}..{t_stop:.3f} s (spikes span {all_times.min():.3f}.."
+            f"{all_times.max():.3f} s; {len(emptied)} channel(s) would lose every spike): "
+            "spikes and behaviour seem to be on different clocks",
+            field="units.spike_times",
+            source=path,
+        )
+    if dropped:
+        warnings.warn(
+            f"{path}: {dropped} of {total} spikes fall outside the behaviour's time span "
+            f"{t_start:.3f}..{t_stop:.3f} s and were dropped",
+            stacklevel=3,
+        )
+    return kept
 
 
 def _trials(nwbfile: Any, stored: dict[str, Any] | None, t_start: float, t_stop: float) -> Trials:
@@ -396,14 +463,25 @@ def _voltage(nwbfile: Any) -> Voltage | None:
 
 
 def _session_from_nwbfile(
-    nwbfile: Any, *, path: Path, behavior_path: str | None, load_voltage: bool
+    nwbfile: Any,
+    *,
+    path: Path,
+    behavior_path: str | None,
+    load_voltage: bool,
+    channels: ChannelPolicy = "auto",
 ) -> Session:
+    if channels not in CHANNEL_POLICIES:
+        raise ValueError(f"channels must be one of {CHANNEL_POLICIES}, got {channels!r}")
     stored = _stored_meta(nwbfile)
 
     behavior_series = _find_behavior(nwbfile, behavior_path, path)
     behavior, behavior_times = _series_values(behavior_series)
 
-    units = _units_spike_times(nwbfile)
+    units = _units_spike_times(nwbfile, path)
+    layout: ChannelLayout | None = None
+    if units is not None and stored is None:
+        layout = units_to_channels(nwbfile, units[0], policy=channels, path=path)
+        units = (layout.spike_times, layout.channel_ids)
     counts_series = None
     if (
         "ecephys" in nwbfile.processing
@@ -432,6 +510,9 @@ def _session_from_nwbfile(
             spike_sampling_rate_hz=m["spike_sampling_rate_hz"],
             source=str(path),
             extra=m["extra"],
+            channel_policy=m.get("channel_policy", "channel"),
+            flagged_channels=list(m.get("flagged_channels", [])),
+            array_layout=m.get("array_layout", ""),
         )
         t_start, t_stop = float(stored["t_start"]), float(stored["t_stop"])
     else:
@@ -456,10 +537,12 @@ def _session_from_nwbfile(
         spike_times, ids = units
         if stored is None:
             meta.channel_ids = ids
-            kept = [t[(t >= t_start) & (t <= t_stop)] for t in spike_times]
-            dropped = sum(t.size for t in spike_times) - sum(t.size for t in kept)
-            extra["spikes_outside_behavior"] = int(dropped)
-            spike_times = kept
+            spike_times = _clip_to_behavior(spike_times, t_start, t_stop, extra, path)
+        if layout is not None:
+            meta.channel_policy = layout.policy
+            meta.flagged_channels = list(layout.flagged)
+            meta.array_layout = layout.fingerprint
+            extra["flag_reasons"] = layout.flag_reasons
     else:
         counts = np.asarray(counts_series.data[:])
         count_bin_s = (

@@ -4,20 +4,21 @@ Arrays: ``spikes`` ``[N, C, L]`` (stored as the smallest unsigned integer type t
 them when every value is a whole non-negative number, else float32), ``behavior``
 ``[N, D, L]`` float32, ``day``, ``trial``, ``target`` ``[N]`` int64, ``t_start`` ``[N]``
 float64 s, and ``header``: a JSON string with the format tag, ``bin_s``, ``channel_ids``,
-``behavior_names`` and ``info`` (preprocessing settings, per-session counts).
+``behavior_names``, ``info`` (preprocessing settings, per-session counts), the
+``channel_policy`` and, when days have different channel lists, ``day_channel_ids``.
 Loading gives back float32 spikes equal to the saved ones.
 """
 
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from alignnet.data.checks import check_npz_archive, check_spike_counts
 from alignnet.data.windows import Windows
-from alignnet.errors import FileFormatError
+from alignnet.errors import FileFormatError, safe_reason
 from alignnet.utils.atomic import atomic_path
 
 FORMAT = "alignnet-windows"
@@ -65,6 +66,8 @@ def save_windows(windows: Windows, path: str | Path, *, overwrite: bool = False)
         "channel_ids": list(windows.channel_ids),
         "behavior_names": list(windows.behavior_names),
         "info": windows.info,
+        "channel_policy": windows.channel_policy,
+        "day_channel_ids": {str(d): ids for d, ids in windows.day_channel_ids.items()},
     }
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as handle:
@@ -81,16 +84,32 @@ def save_windows(windows: Windows, path: str | Path, *, overwrite: bool = False)
     return path
 
 
+def _check_header(header: dict, path: Path) -> None:
+    """The header fields `load_windows` reads must have the right types."""
+    bin_s = header.get("bin_s")
+    if not isinstance(bin_s, (int, float)) or not np.isfinite(bin_s) or bin_s <= 0:
+        raise FileFormatError(
+            f"bin width {bin_s!r} is not a number > 0", field="bin_s", source=path
+        )
+    for name in ("channel_ids", "behavior_names"):
+        if not isinstance(header.get(name), list):
+            raise FileFormatError("missing or not a list", field=name, source=path)
+    if not isinstance(header.get("info", {}), dict):
+        raise FileFormatError("not a JSON object", field="info", source=path)
+
+
 def load_windows(path: str | Path) -> Windows:
     """Read a file written by `save_windows`.
 
     Raises:
         FileFormatError: missing, truncated or corrupt file, or an ``.npz`` that is not a
             windows file (e.g. a session file).
+        DataError: spike counts that are negative or not finite.
     """
     path = Path(path)
     if not path.is_file():
         raise FileFormatError("file not found", source=path)
+    check_npz_archive(path)
     try:
         with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             names = set(data.files)
@@ -99,6 +118,10 @@ def load_windows(path: str | Path) -> Windows:
                     f"not a windows file (no 'header'; arrays: {sorted(names)})", source=path
                 )
             header = json.loads(str(data["header"]))
+            if not isinstance(header, dict):
+                raise FileFormatError(
+                    "not a windows file (header is not a JSON object)", source=path
+                )
             if header.get("format") != FORMAT:
                 raise FileFormatError(
                     f"not a windows file (format {header.get('format')!r})", source=path
@@ -107,12 +130,15 @@ def load_windows(path: str | Path) -> Windows:
             if missing:
                 raise FileFormatError(f"missing arrays {missing}", source=path)
             arrays = {n: data[n] for n in _ARRAYS}
+            _check_header(header, path)
     except FileFormatError:
         raise
-    except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy errors of a damaged archive
         raise FileFormatError(
-            f"truncated or corrupt windows file ({type(exc).__name__}: {exc})", source=path
+            f"truncated or corrupt windows file ({type(exc).__name__}: {safe_reason(exc)})",
+            source=path,
         ) from exc
+    check_spike_counts(arrays["spikes"], source=path)  # e.g. negative counts: refused
     return Windows(
         spikes=arrays["spikes"].astype(np.float32),
         behavior=arrays["behavior"],
@@ -124,4 +150,6 @@ def load_windows(path: str | Path) -> Windows:
         channel_ids=list(header["channel_ids"]),
         behavior_names=list(header["behavior_names"]),
         info=dict(header.get("info", {})),
+        channel_policy=str(header.get("channel_policy", "channel")),
+        day_channel_ids={int(d): v for d, v in header.get("day_channel_ids", {}).items()},
     )

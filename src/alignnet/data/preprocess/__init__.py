@@ -13,6 +13,7 @@ from alignnet.data.preprocess.binning import (
     bin_spike_times,
     rebin_counts,
 )
+from alignnet.data.preprocess.choice import preprocess_config_for
 from alignnet.data.preprocess.normalization import NormStats
 from alignnet.data.preprocess.windowing import (
     PreprocessConfig,
@@ -29,6 +30,7 @@ __all__ = [
     "bin_spike_times",
     "gaussian_kernel",
     "gaussian_smooth",
+    "preprocess_config_for",
     "rebin_counts",
     "resample_behavior",
     "session_to_windows",

@@ -42,6 +42,14 @@ def mean_std(x: np.ndarray, *, min_std: float = 1e-6) -> tuple[np.ndarray, np.nd
     return mean, np.where(std > min_std, std, 1.0)
 
 
+def _to_width(values: np.ndarray, width: int, fill: float) -> np.ndarray:
+    """A day's ``[C_day]`` statistics at ``width`` channels: rows past a day's channels (the
+    zero padding of windows that mix days of different widths) get ``fill``."""
+    if values.shape[0] >= width:
+        return values[:width]
+    return np.concatenate([values, np.full(width - values.shape[0], fill)])
+
+
 @dataclass
 class NormStats:
     """Per-channel spike and per-dimension behaviour statistics.
@@ -219,8 +227,9 @@ class NormStats:
         known_mean, known_std = dict(self.day_spike_mean), dict(self.day_spike_std)
         for d in unseen:  # unseen_day == "own": that day's windows in this call
             known_mean[d], known_std[d] = mean_std(spikes[days == d], min_std=self.min_std)
-        mean = np.stack([known_mean[int(d)] for d in days])
-        std = np.stack([known_std[int(d)] for d in days])
+        width = spikes.shape[1]
+        mean = np.stack([_to_width(known_mean[int(d)], width, 0.0) for d in days])
+        std = np.stack([_to_width(known_std[int(d)], width, 1.0) for d in days])
         return mean[:, :, None], std[:, :, None]
 
     def transform_spikes(

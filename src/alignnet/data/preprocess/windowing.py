@@ -257,6 +257,11 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         "n_trials": len(trials),
         "n_trials_skipped_unsuccessful": int((~keep).sum()) if not continuous else 0,
         "continuous": continuous,
+        "date": session.meta.date,
+        "channel_policy": session.meta.channel_policy,
+        "n_channels": session.n_channels,
+        "flagged_channels": list(session.meta.flagged_channels),
+        "array_layout": session.meta.array_layout,
         **counts_info,
     }
     return Windows(
@@ -270,6 +275,7 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         channel_ids=list(session.meta.channel_ids),
         behavior_names=names,
         info={"preprocess": config.to_dict(), "sessions": [session_info]},
+        channel_policy=session.meta.channel_policy,
     )
 
 
@@ -281,8 +287,8 @@ def sessions_to_windows(
 ) -> Windows:
     """Windows of several sessions (days), stacked; ``info["sessions"]`` lists each one.
 
-    All sessions must give the same ``C``, ``D`` and ``L``. Channel ids are taken from the
-    first session (channels are matched by position across days).
+    All sessions must give the same ``D`` and ``L``, and the same channel list unless they
+    were read with the ``"unit"`` channel policy (then each day keeps its own, see `Windows`).
 
     Raises:
         DataError: no sessions, or no session yields a window.

@@ -7,6 +7,7 @@ population so that cross-day decoding is a real problem.
 Example:
     >>> from alignnet.data.synthetic import make_config, generate_sessions
     >>> sessions = generate_sessions(make_config("tiny"), seed=0)
+    >>> reach = generate_sessions(make_config("reach"), seed=0)  # the reaching regime
 """
 
 from alignnet.data.synthetic.config import (
@@ -20,13 +21,16 @@ from alignnet.data.synthetic.config import (
 )
 from alignnet.data.synthetic.generate import generate_sessions, iter_sessions
 from alignnet.data.synthetic.neurons import LATENT_NAMES
+from alignnet.data.synthetic.reach import REACH_PRESETS, ReachConfig
 
 __all__ = [
     "LATENT_NAMES",
     "PRESETS",
+    "REACH_PRESETS",
     "BehaviorConfig",
     "DriftConfig",
     "NeuronConfig",
+    "ReachConfig",
     "SyntheticConfig",
     "VoltageConfig",
     "generate_sessions",

@@ -8,6 +8,19 @@ Presets:
   joystick); about 73 min of recording a day.
 - ``demo``: small enough for ``alignnet demo`` on 2 CPU cores (6 days x 150 trials).
 - ``tiny``: for tests (3 days x 24 trials, 16 channels, no voltage).
+- ``reach`` / ``reach-tiny``: a different regime, one day of centre-out hand reaching with
+  sorted units and hand velocity as behaviour (`alignnet.data.synthetic.reach.ReachConfig`).
+- ``nwb-turnover``: a 96-electrode Utah array recorded on calendar days 0, 1, 2, 3, 7, 14
+  and 30, ~100-110 sorted units a day, strong unit turnover (about a third of the units
+  replaced between day 0 and day 30) and a few electrodes dying on later days; meant to be
+  written as DANDI-style NWB files (``alignnet data synth --format nwb``).
+- ``nwb-gain``: the same array and calendar with slow gain / baseline drift, little turnover
+  and no dead electrodes.
+- ``nwb-tiny``: for tests (16 electrodes, ~20 units, calendar days 0, 1, 5, 12, 40 trials).
+
+``recording_days`` puts the recordings on a calendar with gaps: the generator's day index is
+the calendar day, drift accumulates per calendar day, and only the listed days are recorded
+(``n_days`` is then the number of recordings).
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from alignnet.data.synthetic.reach import REACH_PRESETS, ReachConfig, make_reach_config
 from alignnet.errors import DataError
 
 
@@ -156,6 +170,10 @@ class SyntheticConfig:
         subject: subject name written into every session.
         start_date: ISO date of day 0 (day ``d`` is ``d`` calendar days later).
         latent_rate_hz: rate of the ground-truth latent stored with each session.
+        recording_days: calendar days that are recorded, strictly increasing, >= 0
+            (``None``: days ``0..n_days - 1``). When given, ``n_days`` must equal its length;
+            day indices everywhere (``days=`` arguments, ``SessionMeta.day``) are these
+            calendar days, and drift takes one step per calendar day in between.
     """
 
     n_days: int = 6
@@ -166,12 +184,17 @@ class SyntheticConfig:
     subject: str = "synthetic-monkey"
     start_date: str = "2025-04-01"
     latent_rate_hz: float = 50.0
+    recording_days: tuple[int, ...] | None = None
     behavior: BehaviorConfig = field(default_factory=BehaviorConfig)
     neurons: NeuronConfig = field(default_factory=NeuronConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
     voltage: VoltageConfig = field(default_factory=VoltageConfig)
 
     def __post_init__(self) -> None:
+        rec = self.recording_days
+        if rec is not None:
+            rec = tuple(int(d) for d in rec)
+            object.__setattr__(self, "recording_days", rec)
         checks = [
             (self.n_days >= 1, "n_days", "must be >= 1"),
             (self.trials_per_day >= 1, "trials_per_day", "must be >= 1"),
@@ -183,10 +206,27 @@ class SyntheticConfig:
                 "behavior.trial_duration_s",
                 "trials must last at least 2.0 s (one model window)",
             ),
+            (
+                rec is None
+                or (
+                    len(rec) == self.n_days
+                    and rec[0] >= 0
+                    and all(rec[i + 1] > rec[i] for i in range(len(rec) - 1))
+                ),
+                "recording_days",
+                f"must be n_days = {self.n_days} strictly increasing calendar days >= 0",
+            ),
         ]
         for ok, name, problem in checks:
             if not ok:
                 raise DataError(problem, field=name, source="SyntheticConfig")
+
+    @property
+    def day_indices(self) -> list[int]:
+        """Recorded day indices: ``recording_days`` (calendar days) or ``0..n_days - 1``."""
+        if self.recording_days is not None:
+            return list(self.recording_days)
+        return list(range(self.n_days))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (tuples become lists)."""
@@ -237,21 +277,82 @@ PRESETS: dict[str, SyntheticConfig] = {
         n_channels=16,
         voltage=VoltageConfig(enabled=False, n_trials=1, channels=(0, 1)),
     ),
+    # Multi-day Utah-array regimes written as DANDI-style NWB files (sorted units linked to
+    # electrodes). Drift rates are per calendar day; noise spikes are off (a spike sorter
+    # would not keep them as units).
+    "nwb-turnover": SyntheticConfig(
+        n_days=7,
+        recording_days=(0, 1, 2, 3, 7, 14, 30),
+        trials_per_day=150,
+        n_channels=96,
+        subject="synthetic-utah-monkey",
+        neurons=NeuronConfig(unit_probability=0.38),  # 96 x 3 x 0.38 = ~109 units a day
+        drift=DriftConfig(
+            unit_turnover=0.0135,  # 1 - (1 - 0.0135)^30 = 1/3 replaced by day 30
+            gain_walk_sd=0.03,
+            baseline_walk_sd=0.04,
+            rotation_sd_deg=2.0,
+            dead_channel_prob=0.001,  # ~3 of 96 electrodes dead by day 30
+            noisy_channel_prob=0.0,
+            within_day_sd=0.1,
+        ),
+        voltage=VoltageConfig(enabled=False),
+    ),
+    "nwb-gain": SyntheticConfig(
+        n_days=7,
+        recording_days=(0, 1, 2, 3, 7, 14, 30),
+        trials_per_day=150,
+        n_channels=96,
+        subject="synthetic-utah-monkey",
+        neurons=NeuronConfig(unit_probability=0.38),
+        drift=DriftConfig(
+            unit_turnover=0.002,  # ~6 % replaced by day 30
+            gain_walk_sd=0.06,  # SD 0.33 of log gain by day 30
+            baseline_walk_sd=0.06,
+            rotation_sd_deg=1.0,
+            dead_channel_prob=0.0,
+            noisy_channel_prob=0.0,
+            within_day_sd=0.1,
+        ),
+        voltage=VoltageConfig(enabled=False),
+    ),
+    "nwb-tiny": SyntheticConfig(
+        n_days=4,
+        recording_days=(0, 1, 5, 12),
+        trials_per_day=40,
+        n_channels=16,
+        subject="synthetic-utah-monkey",
+        neurons=NeuronConfig(unit_probability=0.42),  # 16 x 3 x 0.42 = ~20 units a day
+        drift=DriftConfig(
+            unit_turnover=0.03,
+            gain_walk_sd=0.05,
+            baseline_walk_sd=0.05,
+            rotation_sd_deg=2.0,
+            dead_channel_prob=0.01,
+            noisy_channel_prob=0.0,
+            within_day_sd=0.1,
+        ),
+        voltage=VoltageConfig(enabled=False),
+    ),
 }
 
 
-def make_config(preset: str = "demo", **overrides: Any) -> SyntheticConfig:
+def make_config(preset: str = "demo", **overrides: Any) -> SyntheticConfig | ReachConfig:
     """A preset with some settings replaced.
 
     Nested settings take a dataclass or a dict of the fields to change, e.g.
-    ``make_config("tiny", n_days=2, drift={"unit_turnover": 0.0})``.
+    ``make_config("tiny", n_days=2, drift={"unit_turnover": 0.0})``. The reaching regime's
+    presets (``"reach"``, ``"reach-tiny"``, see `alignnet.data.synthetic.reach`) return a
+    `ReachConfig` instead; `generate_sessions` accepts both.
 
     Raises:
         DataError: unknown preset or setting.
     """
+    if preset in REACH_PRESETS:
+        return make_reach_config(preset, **overrides)
     if preset not in PRESETS:
         raise DataError(
-            f"unknown preset {preset!r} (choose from {sorted(PRESETS)})",
+            f"unknown preset {preset!r} (choose from {sorted(PRESETS) + sorted(REACH_PRESETS)})",
             field="preset",
             source="make_config",
         )

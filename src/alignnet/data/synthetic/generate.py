@@ -22,6 +22,7 @@ from alignnet.data.synthetic.neurons import (
     shared_noise_factor,
     spike_samples_from_log_rate,
 )
+from alignnet.data.synthetic.reach import ReachConfig, iter_reach_sessions
 from alignnet.errors import DataError
 
 _DAY_TAG = 3
@@ -29,13 +30,19 @@ _UNIT_CHUNK = 16
 
 
 def _check_days(config: SyntheticConfig, days: Iterable[int] | None) -> list[int]:
+    recorded = config.day_indices  # calendar days when ``config.recording_days`` is set
     if days is None:
-        return list(range(config.n_days))
+        return recorded
     chosen = sorted({int(d) for d in days})
-    bad = [d for d in chosen if not 0 <= d < config.n_days]
+    bad = [d for d in chosen if d not in set(recorded)]
     if bad or not chosen:
+        where = (
+            f"0..{config.n_days - 1}"
+            if config.recording_days is None
+            else f"the recording days {list(config.recording_days)}"
+        )
         raise DataError(
-            f"days {bad or '[]'} not in 0..{config.n_days - 1}",
+            f"days {bad or '[]'} not in {where}",
             field="days",
             source="generate_sessions",
         )
@@ -43,12 +50,16 @@ def _check_days(config: SyntheticConfig, days: Iterable[int] | None) -> list[int
 
 
 def iter_sessions(
-    config: SyntheticConfig, *, seed: int, days: Iterable[int] | None = None
+    config: SyntheticConfig | ReachConfig, *, seed: int, days: Iterable[int] | None = None
 ) -> Iterator[Session]:
     """Yield the sessions of ``days`` (default: all) one at a time, in day order.
 
-    Memory holds one day at a time, so the ``paper`` preset streams to disk.
+    Memory holds one day at a time, so the ``paper`` preset streams to disk. A `ReachConfig`
+    runs the reaching regime (`alignnet.data.synthetic.reach`).
     """
+    if isinstance(config, ReachConfig):
+        yield from iter_reach_sessions(config, seed=seed, days=days)
+        return
     chosen = _check_days(config, days)
     wanted = set(chosen)
     for state in iter_day_states(config, seed=seed, last_day=chosen[-1]):
@@ -57,7 +68,7 @@ def iter_sessions(
 
 
 def generate_sessions(
-    config: SyntheticConfig,
+    config: SyntheticConfig | ReachConfig,
     *,
     seed: int,
     days: Iterable[int] | None = None,
@@ -66,7 +77,8 @@ def generate_sessions(
     """Generate the synthetic recording days ``days`` (default: all ``config.n_days``).
 
     Args:
-        config: generator settings (see `make_config` and `PRESETS`).
+        config: generator settings (see `make_config` and `PRESETS`); a `ReachConfig` runs
+            the reaching regime.
         seed: same seed -> bit-identical sessions.
         days: subset of day indices; day ``d`` is the same whichever other days are asked.
         progress: show a tqdm bar over days.
@@ -76,7 +88,11 @@ def generate_sessions(
         position in a.u., trials with ``target_on``/``go_cue``/``move_onset``/``reach_end``
         events, ground truth in ``session.ground_truth``).
     """
-    chosen = _check_days(config, days)
+    chosen = (
+        _check_days(config, days)
+        if isinstance(config, SyntheticConfig)
+        else sorted(range(config.n_days)) if days is None else sorted({int(d) for d in days})
+    )
     sessions = iter_sessions(config, seed=seed, days=chosen)
     if progress:
         from tqdm.auto import tqdm

@@ -24,6 +24,9 @@ BASELINES: dict[str, str] = {
     "PoissonGLM": "alignnet.models.baselines.glm:PoissonGLM",
     "BehaviorMLP": "alignnet.models.baselines.glm:BehaviorMLP",
     "CEBRA": "alignnet.models.baselines.cebra_decoder:CebraDecoder",
+    # Stabilised linear decoders (Degenhart et al. 2020; Gallego et al. 2020): decode only.
+    "FA+Procrustes": "alignnet.models.baselines.stabilized:FAProcrustes",
+    "CCA-align": "alignnet.models.baselines.stabilized:CCAAlign",
 }
 
 PARAM_GRIDS: dict[str, list[dict[str, Any]]] = {
@@ -60,6 +63,18 @@ PARAM_GRIDS: dict[str, list[dict[str, Any]]] = {
         {"n_lags": 10, "hidden": 256},
     ],
     "CEBRA": [{"output_dim": 16, "max_iterations": 2000}],
+    "FA+Procrustes": [
+        {"n_factors": 10},
+        {"n_factors": 6},
+        {"n_factors": 16},
+        {"n_factors": 10, "n_lags": 9},
+    ],
+    "CCA-align": [
+        {"n_components": 10},
+        {"n_components": 6},
+        {"n_components": 16},
+        {"n_components": 10, "n_lags": 9},
+    ],
 }
 
 # Keyword arguments that only the neural baselines take (training length and batch size).
@@ -80,7 +95,7 @@ def baseline_tasks(name: str) -> frozenset[str]:
     """Tasks baseline ``name`` can do (without building it)."""
     if name in ("PoissonGLM", "BehaviorMLP"):
         return frozenset({SIMULATE})
-    if name == "CEBRA":
+    if name in ("CEBRA", "FA+Procrustes", "CCA-align"):
         return frozenset({DECODE})
     return TASKS
 

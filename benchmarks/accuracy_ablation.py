@@ -1,0 +1,215 @@
+"""Why does AlignNet decode worse than a GRU on data it was not tuned on? One change at a time.
+
+Trains AlignNet-LIF (decode only) on the benchmark's folds of a synthetic preset with one
+configuration change per row (``AlignNet(**overrides)``, see
+`alignnet.training.config.AlignNetConfig.with_overrides`), and prints decode R² per variant
+with its wall time. Folds, windows, epochs and the first fine-tuning setting are those of
+``alignnet benchmark --preset P`` (one tuning setting, so this is a screen: the benchmark
+itself tunes over the preset's budget).
+
+    python benchmarks/accuracy_ablation.py --preset reach --protocol single-day --seeds 0
+    python benchmarks/accuracy_ablation.py --preset demo --protocol cross-day \\
+        --variants arch=paper default
+    python benchmarks/accuracy_ablation.py --preset standard --protocol contiguous \\
+        --data ../shared/data/m1_stevenson_2011.mat --baselines GRU
+
+Variant names are in `VARIANTS`; ``--list`` prints them. ``--baselines GRU Wiener`` adds
+those rows (their default setting, the preset's epochs) for reference. Run from the project
+root; one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from alignnet.evaluation.alignnet_adapter import FINETUNE_GRID, AlignNetAdapter
+from alignnet.evaluation.benchmark import PRESETS, _fold_options
+from alignnet.evaluation.data_source import load_benchmark_windows
+from alignnet.evaluation.metrics import r2_score
+from alignnet.evaluation.protocols import make_folds
+from alignnet.models.baselines import PARAM_GRIDS, make_baseline
+from alignnet.models.baselines.base import DECODE
+
+#: name -> AlignNet overrides, applied on top of ``arch="paper"`` (the recipe before issue 14;
+#: "default" is this version's recipe). Keys starting with "_" are handled here, not by the config:
+#: ``_pretrain_epochs`` / ``_finetune_epochs`` (multipliers of the preset's epochs) and
+#: ``_no_pretrain`` (fine-tune from random weights).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {"arch": "default"},
+    "arch=paper": {},
+    # training length and optimisation
+    "no pretraining": {"_no_pretrain": True},
+    "finetune epochs x3": {"_finetune_epochs": 3.0},
+    "pretrain epochs x3": {"_pretrain_epochs": 3.0},
+    "finetune batch 16": {"finetune.batch_size": 16},
+    "finetune batch 16, pretrain batch 16": {"finetune.batch_size": 16, "pretrain.batch_size": 16},
+    "finetune batch 8": {"finetune.batch_size": 8},
+    "batch 16 both, finetune min 300 steps": {
+        "finetune.batch_size": 16,
+        "pretrain.batch_size": 16,
+        "finetune.min_steps": 300,
+    },
+    "finetune batch 16, finetune min 300 steps": {
+        "finetune.batch_size": 16,
+        "finetune.min_steps": 300,
+    },
+    "batch 16 both, neuron relu": {
+        "finetune.batch_size": 16,
+        "pretrain.batch_size": 16,
+        "neuron": "relu",
+    },
+    "finetune lr 3e-3": {"finetune.lr": 3e-3},
+    "finetune patience 0 (no early stop)": {"finetune.patience": 0},
+    "finetune min 400 steps": {"finetune.min_steps": 400},
+    "pretrain+finetune min 400 steps": {"finetune.min_steps": 400, "pretrain.min_steps": 400},
+    # pretraining objective
+    "contrastive weight 0": {"contrastive_weight": 0.0},
+    "contrastive weight 0.1": {"contrastive_weight": 0.1},
+    "init temperature 0.5": {"init_temperature": 0.5},
+    "spike recon weight 0": {"spike_recon_weight": 0.0},
+    # architecture
+    "widths (64,) (one level)": {"widths": (64,)},
+    "neuron relu": {"neuron": "relu"},
+    "decode head linear skip": {"decode_skip": True},
+    # normalisation
+    "spike transform sqrt": {"spike_transform": "sqrt"},
+    "spike std floor 0.5": {"spike_std_floor": 0.5},
+    "per-day norm off": {"per_day_norm": False},
+}
+
+
+def _r2(model: Any, windows: Any, index: np.ndarray) -> float:
+    test = windows[index]
+    if getattr(model, "uses_day", False):
+        pred = np.empty_like(test.behavior)
+        for d in np.unique(test.day):
+            sel = test.day == d
+            pred[sel] = model.predict(test.spikes[sel], day=int(d))
+    else:
+        pred = model.predict(test.spikes)
+    return float(r2_score(test.behavior, pred))
+
+
+def run_alignnet(
+    windows: Any, folds: list, overrides: dict[str, Any], *, seed: int, preset: Any, scale: float
+) -> list[float]:
+    """Decode R² of every test set of every fold for one variant and seed."""
+    own = {k: v for k, v in overrides.items() if k.startswith("_")}
+    cfg = {"arch": "paper", **{k: v for k, v in overrides.items() if not k.startswith("_")}}
+    pre = max(1, round(preset.pretrain_epochs * scale * own.get("_pretrain_epochs", 1.0)))
+    fine = max(1, round(preset.finetune_epochs * scale * own.get("_finetune_epochs", 1.0)))
+    neuron = cfg.pop("neuron", "lif")
+    scores = []
+    for fold in folds:
+        model = AlignNetAdapter(
+            neuron=neuron,
+            pretrain_epochs=pre,
+            finetune_epochs=fine,
+            overrides={**preset.alignnet_overrides, **cfg},
+        )
+        model.configure(**FINETUNE_GRID[0])
+        if not own.get("_no_pretrain"):
+            model.pretrain(windows[fold.pretrain], seed=seed)
+        model.fit(windows[fold.train], windows[fold.val], task=DECODE, seed=seed)
+        scores += [_r2(model, windows, t.index) for t in fold.tests]
+    return scores
+
+
+def run_baseline(
+    name: str, windows: Any, folds: list, *, seed: int, preset: Any, scale: float
+) -> list[float]:
+    """Decode R² of a baseline at its default (first) setting."""
+    scores = []
+    for fold in folds:
+        extra = (
+            {"epochs": max(1, round(preset.epochs * scale)), "batch_size": preset.batch_size}
+            if name not in ("Wiener",)
+            else {}
+        )
+        model = make_baseline(name, **{**PARAM_GRIDS[name][0], **extra})
+        model.fit(windows[fold.train], windows[fold.val], task=DECODE, seed=seed)
+        scores += [_r2(model, windows, t.index) for t in fold.tests]
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="reach", choices=sorted(PRESETS))
+    parser.add_argument(
+        "--protocol", default="single-day", choices=["single-day", "cross-day", "contiguous"]
+    )
+    parser.add_argument(
+        "--data", default="synthetic", help="'synthetic' (the preset's data) or a recording path"
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--variants", nargs="+", default=None, help="names in VARIANTS")
+    parser.add_argument("--baselines", nargs="*", default=[], help="e.g. GRU Wiener")
+    parser.add_argument("--epochs-scale", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
+    parser.add_argument("--list", action="store_true", help="print the variant names")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(VARIANTS))
+        return
+    torch.set_num_threads(args.threads)
+    preset = PRESETS[args.preset]
+    windows, _ = load_benchmark_windows(args.data, preset=preset.data_preset)
+    folds = make_folds(args.protocol, windows, **_fold_options(args.protocol, preset, windows))
+    names = args.variants or list(VARIANTS)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variants {unknown}; see --list")
+    rows = [(f"baseline {b}", b) for b in args.baselines] + [(n, None) for n in names]
+    print(f"# {args.data} {args.preset} {args.protocol}, seeds {args.seeds}, {len(folds)} fold(s)")
+    print("| variant | decode R² (mean over test sets and seeds) | per seed | wall s |")
+    print("|---|---|---|---|")
+    for label, baseline in rows:
+        t0 = time.perf_counter()
+        per_seed = []
+        for seed in args.seeds:
+            if baseline is not None:
+                s = run_baseline(
+                    baseline, windows, folds, seed=seed, preset=preset, scale=args.epochs_scale
+                )
+            else:
+                s = run_alignnet(
+                    windows,
+                    folds,
+                    VARIANTS[label],
+                    seed=seed,
+                    preset=preset,
+                    scale=args.epochs_scale,
+                )
+            per_seed.append(float(np.mean(s)))
+        wall = time.perf_counter() - t0
+        seeds_txt = " / ".join(f"{v:.3f}" for v in per_seed)
+        print(f"| {label} | {np.mean(per_seed):.3f} | {seeds_txt} | {wall:.0f} |", flush=True)
+        if args.out is not None:
+            with args.out.open("a", encoding="utf-8") as fh:
+                fh.write(
+                    json.dumps(
+                        {
+                            "preset": args.preset,
+                            "data": args.data,
+                            "protocol": args.protocol,
+                            "variant": label,
+                            "seeds": args.seeds,
+                            "r2_per_seed": per_seed,
+                            "r2": float(np.mean(per_seed)),
+                            "wall_s": wall,
+                        }
+                    )
+                    + "\n"
+                )
+
+
+if __name__ == "__main__":
+    main()

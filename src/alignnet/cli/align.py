@@ -1,0 +1,108 @@
+"""`alignnet align CKPT NEW_DAY --out CKPT2`: align a new recording day without its labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from alignnet.cli.options import POSITIVE_INT, SEED, channels_option, refuse_existing
+
+
+def new_day_index(model, sessions, day: int | None) -> int:  # noqa: ANN001
+    """The day index of a new recording: ``--day``, else its calendar day counted from the
+    checkpoint's day 0 (NWB ``session_start_time``), else one past the model's last day."""
+    from datetime import date
+
+    from alignnet.errors import DataError
+
+    if day is not None:
+        return int(day)
+    origin = (getattr(model, "data_layout", {}) or {}).get("origin_date", "")
+    when = sessions[0].meta.date[:10]
+    if origin and when and when != "1970-01-01":
+        return (date.fromisoformat(when) - date.fromisoformat(origin)).days
+    known = list(model.network.adapters.inputs) + list(
+        getattr(model.normalizer, "day_spike_mean", {}) or {}
+    )
+    if not known:
+        raise DataError("the new day has no date; pass --day", field="day")
+    return max(known) + 1
+
+
+@click.command("align")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new_day", type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Aligned checkpoint.")
+@click.option(
+    "--day",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Day index of the new recording (default: its calendar day from the checkpoint's "
+    "day 0, from the file's session_start_time).",
+)
+@click.option("--epochs", type=POSITIVE_INT, default=None, help="Alignment epochs.")
+@click.option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+@channels_option
+def align(checkpoint, new_day, out, day, epochs, seed, overwrite) -> None:  # noqa: ANN001
+    """Fit the read-in, read-out and statistics of NEW_DAY (one recording, no labels used)
+    with everything shared frozen, and write the aligned model to OUT.
+
+    Then `alignnet decode OUT NEW_DAY` decodes that day. Its unit count may differ from the
+    training days'. The recording must come from the checkpoint's array and channel policy.
+    """
+    from alignnet.api import AlignNet
+    from alignnet.cli.options import selected_channel_policy
+    from alignnet.data.io import load_sessions
+    from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
+    from alignnet.errors import DataError
+
+    refuse_existing(out, overwrite)
+    model = AlignNet.load(checkpoint)
+    sessions = load_sessions(Path(new_day), channels=selected_channel_policy())  # type: ignore[arg-type]
+    if len(sessions) != 1:
+        raise DataError(
+            f"{new_day} holds {len(sessions)} recordings; align one day at a time",
+            source=new_day,
+        )
+    sessions[0].meta.day = new_day_index(model, sessions, day)
+    windows = sessions_to_windows(sessions, preprocess_config_for(sessions))
+    report = model.align(windows, epochs=epochs, seed=seed, progress=True)
+    model.save(out)
+    click.echo(
+        f"aligned day {report.day} ({windows.n_channels_of(report.day)} channels, "
+        f"{len(windows)} windows) in {report.wall_s:.1f} s: reconstruction "
+        f"{report.recon[0]:.3f} -> {report.recon[-1]:.3f}, latent KL {report.kl[0]:.3f} -> "
+        f"{report.kl[-1]:.3f}; wrote {out}"
+    )
+
+
+def days_from_checkpoint_calendar(model, windows):  # noqa: ANN001, ANN201
+    """Windows whose day indices count calendar days from the checkpoint's day 0.
+
+    A recording read on its own is day 0 of its folder; against a model trained on other days
+    its day is its date minus the model's day-0 date (NWB ``session_start_time``). Windows
+    without dates, or a model without a day-0 date, are returned unchanged.
+    """
+    from datetime import date
+
+    import numpy as np
+
+    origin = (getattr(model, "data_layout", {}) or {}).get("origin_date", "")
+    sessions = windows.info.get("sessions", [])
+    if not origin or not sessions:
+        return windows
+    mapping = {}
+    for s in sessions:
+        when = str(s.get("date", ""))[:10]
+        if not when or when == "1970-01-01":
+            return windows
+        mapping[int(s["day"])] = (date.fromisoformat(when) - date.fromisoformat(origin)).days
+    if all(k == v for k, v in mapping.items()):
+        return windows
+    day = np.array([mapping.get(int(d), int(d)) for d in windows.day], dtype=np.int64)
+    ids = {mapping.get(d, d): v for d, v in windows.day_channel_ids.items()}
+    import dataclasses
+
+    return dataclasses.replace(windows, day=day, day_channel_ids=ids)

@@ -1,0 +1,478 @@
+"""A second synthetic regime: one (or a few) days of centre-out *hand* reaching with sorted units.
+
+This generator is deliberately unlike the project's own multi-day joystick generator
+(`alignnet.data.synthetic.generate`), on which AlignNet's defaults were tuned. It follows the
+description of an independent recording (issue 14): a monkey moves a manipulandum between a
+centre target and one of 8 targets on an 8 cm circle; ~100 sorted units; behaviour is the hand
+*velocity* sampled at 1 kHz.
+
+Trial (times relative to the trial start): centre hold -> target on (instructed delay) -> go
+cue -> reaction time -> minimum-jerk reach of 0.3-0.6 s -> target hold -> return to the centre.
+A fixed fraction of trials fails (half abort during the delay and never move, half reach to a
+neighbouring target). The hand rests at the centre between trials.
+
+Units (one unit per channel, like a sorted-unit file): baseline rates log-uniform in 2-40 Hz;
+rate ``= gain_trial * [b + m_v (v . u_pd)/v_ref + m_s |v|/v_ref + m_p (p . u_pp)/R
++ m_prep prep(t) cos(target - pd)]_+``, where velocity ``v`` and position ``p`` are read
+``lead`` s in the future (the neural lead, 30-100 ms per unit), so the cosine tuning depth to
+velocity grows with speed; position, speed and preparatory tuning are weaker. Each unit has a
+per-trial multiplicative gain (log-normal, plus a gain shared by all units), and spikes are an
+inhomogeneous Poisson process with an absolute refractory period on a 30 kHz clock.
+
+Randomness: units from ``SeedSequence((seed, 41))``, day ``d`` from
+``SeedSequence((seed, 42, d))``; a day is the same whichever other days are generated.
+
+Example:
+    >>> from alignnet.data.synthetic import make_config, generate_sessions
+    >>> sessions = generate_sessions(make_config("reach-tiny"), seed=0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from alignnet.data.session import Session, SessionMeta, Trials
+from alignnet.errors import DataError
+
+_UNIT_TAG = 41
+_DAY_TAG = 42
+_MIN_RATE_HZ = 0.05
+
+
+@dataclass(frozen=True)
+class ReachConfig:
+    """Every knob of the reaching generator (times in s, distances in cm, rates in Hz).
+
+    Ranges ``(lo, hi)`` are drawn uniformly per trial (timing) or per unit (tuning).
+
+    Attributes:
+        n_days: recording days (1 by default; later days drift, see ``day_*``).
+        trials_per_day: trials per day.
+        n_units: sorted units (= channels).
+        n_targets, target_distance_cm: targets on a circle around the centre.
+        endpoint_sd_cm: scatter of the reach endpoint around the target.
+        centre_hold_s, delay_s, reaction_time_s, reach_duration_s, target_hold_s,
+            return_duration_s, inter_trial_s: phase durations.
+        failure_rate: fraction of failed trials (exactly ``round(rate * trials)`` per day);
+            half abort during the delay (no movement), half reach a neighbouring target.
+        hand_noise_cm_s: SD of the slow hand jitter added to the velocity.
+        baseline_range_hz: baselines are log-uniform in this range.
+        velocity_depth: modulation ``m_v`` at ``reference_speed_cm_s`` along the preferred
+            direction, as a multiple of the baseline; ``velocity_depth_hz`` is added to it.
+        speed_depth: non-directional speed modulation (multiple of ``m_v``).
+        position_depth: modulation at the target distance along the preferred position
+            direction (multiple of ``m_v``).
+        prep_depth: preparatory modulation (target on -> movement, cosine of the target;
+            multiple of ``m_v``).
+        prep_decay_s: decay of the preparatory signal after movement onset.
+        reference_speed_cm_s: speed that normalises the velocity tuning.
+        lead_range_s: neural lead over the movement (per unit).
+        trial_gain_sd, shared_gain_sd: log-SD of the per-unit per-trial gain and of the gain
+            shared by all units in a trial.
+        refractory_s: absolute refractory period.
+        rate_dt_s: grid of the rates (and of the 1 kHz behaviour).
+        spike_sampling_rate_hz: acquisition clock of the spike times.
+        lead_in_s: recording time before the first trial and after the last.
+        day_baseline_sd, day_rotation_deg: day-to-day drift (log baseline step, preferred
+            direction step); unused with one day.
+        subject, start_date: metadata.
+    """
+
+    n_days: int = 1
+    trials_per_day: int = 300
+    n_units: int = 100
+    n_targets: int = 8
+    target_distance_cm: float = 8.0
+    endpoint_sd_cm: float = 0.3
+    centre_hold_s: tuple[float, float] = (0.3, 0.6)
+    delay_s: tuple[float, float] = (0.5, 1.0)
+    reaction_time_s: tuple[float, float] = (0.18, 0.35)
+    reach_duration_s: tuple[float, float] = (0.3, 0.6)
+    target_hold_s: tuple[float, float] = (0.3, 0.5)
+    return_duration_s: tuple[float, float] = (0.4, 0.7)
+    inter_trial_s: tuple[float, float] = (0.2, 0.5)
+    failure_rate: float = 0.06
+    hand_noise_cm_s: float = 0.4
+    baseline_range_hz: tuple[float, float] = (2.0, 40.0)
+    velocity_depth: tuple[float, float] = (0.2, 0.8)
+    velocity_depth_hz: tuple[float, float] = (1.0, 6.0)
+    speed_depth: tuple[float, float] = (-0.2, 0.5)
+    position_depth: tuple[float, float] = (0.2, 0.5)
+    prep_depth: tuple[float, float] = (0.3, 0.6)
+    prep_decay_s: float = 0.2
+    reference_speed_cm_s: float = 20.0
+    lead_range_s: tuple[float, float] = (0.03, 0.1)
+    trial_gain_sd: float = 0.3
+    shared_gain_sd: float = 0.1
+    refractory_s: float = 0.002
+    rate_dt_s: float = 0.001
+    spike_sampling_rate_hz: float = 30000.0
+    lead_in_s: float = 1.0
+    day_baseline_sd: float = 0.15
+    day_rotation_deg: float = 10.0
+    subject: str = "synthetic-reach"
+    start_date: str = "2025-06-02"
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.n_days >= 1, "n_days", "must be >= 1"),
+            (self.trials_per_day >= 1, "trials_per_day", "must be >= 1"),
+            (self.n_units >= 1, "n_units", "must be >= 1"),
+            (0.0 <= self.failure_rate < 1.0, "failure_rate", "must be in [0, 1)"),
+            (self.baseline_range_hz[0] > 0, "baseline_range_hz", "must be > 0"),
+            (self.lead_range_s[0] >= 0, "lead_range_s", "must be >= 0"),
+            (self.rate_dt_s > 0, "rate_dt_s", "must be > 0"),
+        ]
+        for ok, name, problem in checks:
+            if not ok:
+                raise DataError(problem, field=name, source="ReachConfig")
+
+    @property
+    def behavior_rate_hz(self) -> float:
+        """Sampling rate of the behaviour (hand velocity), Hz."""
+        return 1.0 / self.rate_dt_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (tuples become lists), tagged with the regime."""
+        return {"regime": "reach", **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReachConfig:
+        """Inverse of `to_dict` (unknown keys raise `DataError`)."""
+        data = {k: v for k, v in data.items() if k != "regime"}
+        return make_reach_config(None, **data)
+
+
+REACH_PRESETS: dict[str, ReachConfig] = {
+    "reach": ReachConfig(),
+    "reach-tiny": ReachConfig(trials_per_day=50, n_units=24),
+}
+
+
+def make_reach_config(preset: str | None = "reach", **overrides: Any) -> ReachConfig:
+    """A reaching preset (None: the defaults) with some settings replaced.
+
+    Raises:
+        DataError: unknown preset or setting.
+    """
+    if preset is not None and preset not in REACH_PRESETS:
+        raise DataError(
+            f"unknown preset {preset!r} (choose from {sorted(REACH_PRESETS)})",
+            field="preset",
+            source="make_config",
+        )
+    base = ReachConfig() if preset is None else REACH_PRESETS[preset]
+    known = {f.name: f for f in dataclasses.fields(ReachConfig)}
+    bad = set(overrides) - set(known)
+    if bad:
+        raise DataError(f"unknown settings {sorted(bad)}", source="make_config")
+    fixed = {
+        k: tuple(v) if isinstance(v, list) and isinstance(getattr(base, k), tuple) else v
+        for k, v in overrides.items()
+    }
+    return dataclasses.replace(base, **fixed)
+
+
+# ---------------------------------------------------------------------- trials
+@dataclass
+class ReachPlan:
+    """One day's trials (``[n]`` arrays, times in s on the recording clock)."""
+
+    start: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+    success: np.ndarray
+    aborted: np.ndarray
+    target_on: np.ndarray
+    go_cue: np.ndarray
+    move_onset: np.ndarray
+    reach_end: np.ndarray
+    hold_end: np.ndarray
+    return_end: np.ndarray
+    endpoint: np.ndarray  # [n, 2] cm
+    t_stop: float
+
+
+def plan_reaches(cfg: ReachConfig, rng: np.random.Generator) -> ReachPlan:
+    """Draw one day's trial timing, targets, outcomes and endpoints."""
+    n = cfg.trials_per_day
+
+    def uniform(bounds: tuple[float, float]) -> np.ndarray:
+        return rng.uniform(bounds[0], bounds[1], n)
+
+    target = rng.integers(0, cfg.n_targets, n)
+    target_on = uniform(cfg.centre_hold_s)
+    delay = uniform(cfg.delay_s)
+    go = target_on + delay
+    onset = go + uniform(cfg.reaction_time_s)
+    reach_end = onset + uniform(cfg.reach_duration_s)
+    hold_end = reach_end + uniform(cfg.target_hold_s)
+    return_end = hold_end + uniform(cfg.return_duration_s)
+    duration = return_end + 0.05
+
+    failed = np.zeros(n, dtype=bool)
+    failed[rng.choice(n, size=int(round(cfg.failure_rate * n)), replace=False)] = True
+    aborted = failed & (rng.random(n) < 0.5)
+    # An aborted trial ends during the delay: no go cue, no movement.
+    abort_at = target_on + rng.uniform(0.2, 0.9, n) * delay
+    duration = np.where(aborted, abort_at + 0.1, duration)
+    wrong = failed & ~aborted
+    shift = np.where(rng.random(n) < 0.5, -1, 1)
+    reached = np.where(wrong, (target + shift) % cfg.n_targets, target)
+    angle = 2.0 * np.pi * reached / cfg.n_targets
+    endpoint = cfg.target_distance_cm * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    endpoint += rng.normal(0.0, cfg.endpoint_sd_cm, endpoint.shape)
+
+    gaps = uniform(cfg.inter_trial_s)
+    start = cfg.lead_in_s + np.concatenate([[0.0], np.cumsum(duration[:-1] + gaps[:-1])])
+    nan = np.full(n, np.nan)
+
+    def at(rel: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        return np.where(keep, start + rel, nan)
+
+    moved = ~aborted
+    return ReachPlan(
+        start=start,
+        stop=start + duration,
+        target=target.astype(np.int64),
+        success=~failed,
+        aborted=aborted,
+        target_on=start + target_on,
+        go_cue=at(go, moved),
+        move_onset=at(onset, moved),
+        reach_end=at(reach_end, moved),
+        hold_end=at(hold_end, moved),
+        return_end=at(return_end, moved),
+        endpoint=endpoint,
+        t_stop=float(start[-1] + duration[-1] + cfg.lead_in_s),
+    )
+
+
+def _min_jerk(tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    tau = np.clip(tau, 0.0, 1.0)
+    return tau**3 * (10.0 - 15.0 * tau + 6.0 * tau**2), 30.0 * tau**2 * (1.0 - tau) ** 2
+
+
+def hand_kinematics(times: np.ndarray, plan: ReachPlan) -> tuple[np.ndarray, np.ndarray]:
+    """Noise-free hand position ``[n, 2]`` (cm, centre = 0) and velocity ``[n, 2]`` (cm/s)."""
+    pos = np.zeros((times.size, 2))
+    vel = np.zeros((times.size, 2))
+    for k in np.flatnonzero(~plan.aborted):
+        end = plan.endpoint[k]
+        onset, arrive = plan.move_onset[k], plan.reach_end[k]
+        leave, back = plan.hold_end[k], plan.return_end[k]
+        lo, hi = np.searchsorted(times, [onset, back])
+        t = times[lo:hi]
+        out = np.where(t < arrive, (t - onset) / (arrive - onset), 1.0)
+        ret = np.clip((t - leave) / (back - leave), 0.0, 1.0)
+        s_out, ds_out = _min_jerk(out)
+        s_ret, ds_ret = _min_jerk(ret)
+        frac = s_out - s_ret
+        speed = np.where(t < arrive, ds_out / (arrive - onset), 0.0) - np.where(
+            t >= leave, ds_ret / (back - leave), 0.0
+        )
+        pos[lo:hi] = frac[:, None] * end
+        vel[lo:hi] = speed[:, None] * end
+    return pos, vel
+
+
+def _smooth_noise(n: int, *, sd: float, tau_steps: float, rng: np.random.Generator) -> np.ndarray:
+    """``[n, 2]`` AR(1) noise with stationary SD ``sd`` and time constant ``tau_steps``."""
+    a = np.exp(-1.0 / tau_steps)
+    e = rng.normal(0.0, sd * np.sqrt(1 - a * a), (n, 2))
+    from scipy.signal import lfilter
+
+    return lfilter([1.0], [1.0, -a], e, axis=0)
+
+
+# ---------------------------------------------------------------------- units
+@dataclass
+class ReachUnits:
+    """Per-unit tuning (all ``[U]``; angles in rad)."""
+
+    baseline_hz: np.ndarray
+    pd: np.ndarray
+    velocity_depth_hz: np.ndarray
+    speed_depth_hz: np.ndarray
+    position_pd: np.ndarray
+    position_depth_hz: np.ndarray
+    prep_pd: np.ndarray
+    prep_depth_hz: np.ndarray
+    lead_s: np.ndarray
+
+
+def draw_units(cfg: ReachConfig, rng: np.random.Generator) -> ReachUnits:
+    """Tuning of ``cfg.n_units`` units (see the module docstring)."""
+    u = cfg.n_units
+    lo, hi = np.log(cfg.baseline_range_hz[0]), np.log(cfg.baseline_range_hz[1])
+    base = np.exp(rng.uniform(lo, hi, u))
+
+    def uniform(bounds: tuple[float, float]) -> np.ndarray:
+        return rng.uniform(bounds[0], bounds[1], u)
+
+    pd = rng.uniform(-np.pi, np.pi, u)
+    m_v = base * uniform(cfg.velocity_depth) + uniform(cfg.velocity_depth_hz)
+    return ReachUnits(
+        baseline_hz=base,
+        pd=pd,
+        velocity_depth_hz=m_v,
+        speed_depth_hz=m_v * uniform(cfg.speed_depth),
+        position_pd=pd + rng.normal(0.0, 0.5, u),
+        position_depth_hz=m_v * uniform(cfg.position_depth),
+        prep_pd=pd + rng.normal(0.0, 0.5, u),
+        prep_depth_hz=m_v * uniform(cfg.prep_depth),
+        lead_s=uniform(cfg.lead_range_s),
+    )
+
+
+def _day_units(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> ReachUnits:
+    """Units on ``day``: day 0 as drawn; later days add cumulative baseline and PD steps."""
+    if day == 0:
+        return units
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _UNIT_TAG, 1]))
+    steps_b = rng.normal(0.0, cfg.day_baseline_sd, (day, cfg.n_units)).sum(axis=0)
+    steps_r = np.deg2rad(rng.normal(0.0, cfg.day_rotation_deg, (day, cfg.n_units)).sum(axis=0))
+    scale = np.exp(steps_b)
+    return dataclasses.replace(
+        units,
+        baseline_hz=units.baseline_hz * scale,
+        pd=units.pd + steps_r,
+        velocity_depth_hz=units.velocity_depth_hz * scale,
+        speed_depth_hz=units.speed_depth_hz * scale,
+        position_pd=units.position_pd + steps_r,
+        position_depth_hz=units.position_depth_hz * scale,
+        prep_pd=units.prep_pd + steps_r,
+        prep_depth_hz=units.prep_depth_hz * scale,
+    )
+
+
+def _prep_envelope(times: np.ndarray, plan: ReachPlan, decay_s: float) -> np.ndarray:
+    """``[n]``: 0 -> 1 ramp from target on to movement onset (or the abort), then decay."""
+    trial = np.searchsorted(plan.start, times, side="right") - 1
+    k = np.clip(trial, 0, None)
+    t_on = plan.target_on[k]
+    onset = np.where(plan.aborted[k], plan.stop[k], plan.move_onset[k])
+    ramp = np.clip((times - t_on) / np.maximum(onset - t_on, 1e-3), 0.0, 1.0)
+    decay = np.exp(-np.clip(times - onset, 0.0, None) / decay_s)
+    env = np.where(times < onset, ramp, decay)
+    env[(trial < 0) | (times < t_on)] = 0.0
+    return env
+
+
+# ---------------------------------------------------------------------- sessions
+def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> Session:
+    # imported here: `neurons` imports the joystick regime's config, which imports this module
+    from alignnet.data.synthetic.neurons import spike_samples_from_log_rate
+
+    plan_rng, hand_rng, gain_rng, spike_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence([seed, _DAY_TAG, day]).spawn(4)
+    )
+    plan = plan_reaches(cfg, plan_rng)
+    dt = cfg.rate_dt_s
+    n = int(np.floor(plan.t_stop / dt))
+    times = np.arange(n) * dt
+    pos, vel = hand_kinematics(times, plan)
+    vel = vel + _smooth_noise(n, sd=cfg.hand_noise_cm_s, tau_steps=0.05 / dt, rng=hand_rng)
+
+    day_units = _day_units(cfg, units, day, seed)
+    trial = np.clip(np.searchsorted(plan.start, times, side="right") - 1, 0, None)
+    shared = np.exp(gain_rng.normal(0.0, cfg.shared_gain_sd, plan.start.size))
+    gains = shared[:, None] * np.exp(
+        gain_rng.normal(0.0, cfg.trial_gain_sd, (plan.start.size, cfg.n_units))
+    )
+    prep = _prep_envelope(times, plan, cfg.prep_decay_s)
+    target_angle = 2.0 * np.pi * plan.target / cfg.n_targets
+    fs = cfg.spike_sampling_rate_hz
+    spikes: list[np.ndarray] = []
+    for i in range(cfg.n_units):
+        shifted = times + day_units.lead_s[i]  # the unit fires `lead` s before the hand moves
+        v = np.stack([np.interp(shifted, times, vel[:, j]) for j in range(2)], axis=1)
+        p = np.stack([np.interp(shifted, times, pos[:, j]) for j in range(2)], axis=1)
+        c, s = np.cos(day_units.pd[i]), np.sin(day_units.pd[i])
+        cp, sp = np.cos(day_units.position_pd[i]), np.sin(day_units.position_pd[i])
+        speed = np.hypot(v[:, 0], v[:, 1])
+        rate = (
+            day_units.baseline_hz[i]
+            + day_units.velocity_depth_hz[i]
+            * (v[:, 0] * c + v[:, 1] * s)
+            / cfg.reference_speed_cm_s
+            + day_units.speed_depth_hz[i] * speed / cfg.reference_speed_cm_s
+            + day_units.position_depth_hz[i]
+            * (p[:, 0] * cp + p[:, 1] * sp)
+            / cfg.target_distance_cm
+            + day_units.prep_depth_hz[i] * prep * np.cos(target_angle[trial] - day_units.prep_pd[i])
+        )
+        rate = np.maximum(rate * gains[trial, i], _MIN_RATE_HZ)
+        samples = spike_samples_from_log_rate(
+            np.log(rate), dt=dt, sampling_rate_hz=fs, refractory_s=cfg.refractory_s, rng=spike_rng
+        )
+        spikes.append(samples / fs)
+
+    trials = Trials(
+        start=plan.start,
+        stop=plan.stop,
+        target=plan.target,
+        success=plan.success,
+        events={
+            "target_on": plan.target_on,
+            "go_cue": plan.go_cue,
+            "move_onset": plan.move_onset,
+            "reach_end": plan.reach_end,
+        },
+    )
+    date = _dt.date.fromisoformat(cfg.start_date) + _dt.timedelta(days=day)
+    meta = SessionMeta(
+        subject=cfg.subject,
+        session_id=f"synthetic-reach-day{day:02d}",
+        day=day,
+        date=date.isoformat(),
+        channel_ids=[f"unit{i:03d}" for i in range(cfg.n_units)],
+        behavior_names=["vx", "vy"],
+        behavior_unit="cm/s",
+        spike_sampling_rate_hz=fs,
+        source=f"alignnet synthetic reach generator (seed {seed}, day {day})",
+        extra={"generator": "alignnet.data.synthetic.reach", "seed": int(seed), "day": day},
+    )
+    session = Session(
+        t_start=0.0,
+        t_stop=float(n * dt),
+        behavior=vel,
+        behavior_times=times,
+        trials=trials,
+        meta=meta,
+        spike_times=spikes,
+        ground_truth={
+            "unit_baseline_hz": day_units.baseline_hz.copy(),
+            "unit_pd_rad": np.mod(day_units.pd + np.pi, 2 * np.pi) - np.pi,
+            "unit_velocity_depth_hz": day_units.velocity_depth_hz.copy(),
+            "unit_speed_depth_hz": day_units.speed_depth_hz.copy(),
+            "unit_position_depth_hz": day_units.position_depth_hz.copy(),
+            "unit_prep_depth_hz": day_units.prep_depth_hz.copy(),
+            "unit_lead_s": day_units.lead_s.copy(),
+            "trial_gain": gains.astype(np.float32),
+            "trial_aborted": plan.aborted.copy(),
+            "trial_endpoint_cm": plan.endpoint.copy(),
+        },
+    )
+    return session.validate()
+
+
+def iter_reach_sessions(
+    cfg: ReachConfig, *, seed: int, days: Iterable[int] | None = None
+) -> Iterator[Session]:
+    """Yield the sessions of ``days`` (default: all ``cfg.n_days``), one at a time."""
+    chosen = list(range(cfg.n_days)) if days is None else sorted({int(d) for d in days})
+    bad = [d for d in chosen if not 0 <= d < cfg.n_days]
+    if bad or not chosen:
+        raise DataError(
+            f"days {bad or '[]'} not in 0..{cfg.n_days - 1}", field="days", source="reach"
+        )
+    units = draw_units(cfg, np.random.default_rng(np.random.SeedSequence([seed, _UNIT_TAG])))
+    for day in chosen:
+        yield _generate_day(cfg, units, day, seed)
