@@ -44,6 +44,12 @@ from alignnet.models.baselines.base import DECODE
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {"arch": "default"},
     "arch=paper": {},
+    "default + pretrain min 300 steps": {"arch": "default", "pretrain.min_steps": 300},
+    "default + pretrain min 1000 steps": {"arch": "default", "pretrain.min_steps": 1000},
+    "default + finetune lr 3e-3": {"arch": "default", "finetune.lr": 3e-3},
+    "default + contrastive weight 0.1": {"arch": "default", "contrastive_weight": 0.1},
+    "default + finetune patience 12": {"arch": "default", "finetune.patience": 12},
+    "default + neuron relu": {"arch": "default", "neuron": "relu"},
     # training length and optimisation
     "no pretraining": {"_no_pretrain": True},
     "finetune epochs x3": {"_finetune_epochs": 3.0},

@@ -53,6 +53,19 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     return tuple(v for v in value.replace(",", " ").split() if v)
 
 
+def _parse_shots(text: str | None) -> tuple[int, ...] | None:
+    """``"0,10,25"`` -> ``(0, 10, 25)``; None -> None (the preset's)."""
+    if text is None:
+        return None
+    try:
+        values = tuple(int(v) for v in _split(text) or ())
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: whole numbers, e.g. 0,10,25", param_hint="--shots") from None
+    if not values or any(v < 0 for v in values):
+        raise click.BadParameter(f"{text!r}: numbers >= 0, e.g. 0,10,25", param_hint="--shots")
+    return values
+
+
 @click.command("benchmark")
 @click.option(
     "--preset",
@@ -133,6 +146,11 @@ def _split(value: str | None) -> tuple[str, ...] | None:
     help="Score single-day on only the last N days (default: the preset's choice).",
 )
 @click.option(
+    "--shots",
+    default=None,
+    help="Override the few-shot points: labelled trials of the new day, e.g. 0,10,25,50.",
+)
+@click.option(
     "--tuning-budget",
     type=POSITIVE_INT,
     default=None,
@@ -171,6 +189,7 @@ def benchmark(  # noqa: ANN001
     arch,
     quiet,
     overwrite,
+    shots,
 ):
     """Benchmark AlignNet and the baselines (Wiener, GRU, MLP, ResNet, ResNet+UNet, GLM).
 
@@ -210,6 +229,7 @@ def benchmark(  # noqa: ANN001
                 "cross_day_folds": cross_day_folds,
                 "single_day_days": single_day_days,
                 "n_configs": tuning_budget,
+                "shots": _parse_shots(shots),
                 # the recipe is part of the cache key: cells of another recipe are not reused
                 "alignnet_overrides": {**PRESETS[preset].alignnet_overrides, "arch": arch},
             }.items()

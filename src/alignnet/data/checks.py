@@ -84,6 +84,6 @@ def check_npz_archive(path: str | Path) -> None:
         raise FileFormatError(f"cannot read the file: {exc}", source=path) from exc
     if not is_zip:
         raise FileFormatError(
-            "not a .npz archive (no zip directory: truncated, or another kind of file)",
+            "truncated or corrupt .npz archive (no zip directory; or another kind of file)",
             source=path,
         )

@@ -241,7 +241,8 @@ class Windows:
         day_ids: dict[int, list[str]] = {}
         for p in parts:
             for d in p.days.tolist():
-                ids = p.channel_ids_of(d)
+                # windows without channel labels are told apart by their channel count
+                ids = p.channel_ids_of(d) or [f"#{i}" for i in range(p.n_channels_of(d))]
                 if d in day_ids and day_ids[d] != ids:
                     raise DataError(
                         f"day {d} appears twice with different channel lists",
@@ -249,7 +250,7 @@ class Windows:
                         source="Windows",
                     )
                 day_ids[d] = ids
-        same = all(v == first.channel_ids_of(int(first.days[0])) for v in day_ids.values())
+        same = len({tuple(v) for v in day_ids.values()}) <= 1
         if not same and first.channel_policy != "unit":
             widths = sorted({len(v) for v in day_ids.values()})
             raise DataError(

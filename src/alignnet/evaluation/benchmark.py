@@ -608,7 +608,11 @@ def run_benchmark(
     ran = len(todo)
     records = [r for c in cells for r in c["records"]]
     files = _write_outputs(config, info, protocols, specs, skipped, cells, records)
-    files.update(write_table1(config.out / "table1.md", records, info=info, causal=_causal(cells)))
+    files.update(
+        write_table1(
+            config.out / "table1.md", records, info=info, causal=_causal(cells), cells=cells
+        )
+    )
     files.update(write_figures(config.out, cells, windows_info=info))
     log(f"{ran} cell(s) run, {reused} reused; results in {config.out}")
     return BenchmarkResult(records, cells, skipped, files, ran, reused)

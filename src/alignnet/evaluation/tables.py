@@ -162,8 +162,40 @@ def contiguous_markdown(
     return "\n".join(lines)
 
 
+#: Where the rows that are not the paper's come from (named under the tables).
+ROW_REFERENCES: dict[str, str] = {
+    "AlignNet-aligned": "AlignNet-LIF with per-day read-ins; each day it was not trained on is "
+    "aligned from its own unlabelled spikes before decoding (objective after NoMAD, Karpowicz "
+    "et al. 2025)",
+    "FA+Procrustes": "factor analysis + Procrustes alignment on stable channels, Wiener filter "
+    "(Degenhart et al. 2020, Nat Biomed Eng 4:672)",
+    "CCA-align": "CCA alignment of latent dynamics using the new day's target labels, Wiener "
+    "filter (Gallego et al. 2020, Nat Neurosci 23:260)",
+}
+
+
+def skipped_markdown(cells: Sequence[dict[str, Any]]) -> str:
+    """The folds and test sets a model could not be scored on, with the reason (e.g. days whose
+    sorted units differ, for a model that needs the same channels every day)."""
+    lines = []
+    for cell in cells:
+        reasons: dict[str, int] = {}
+        for item in cell.get("skipped", []):
+            reasons[item["why"]] = reasons.get(item["why"], 0) + 1
+        for why, n in reasons.items():
+            lines.append(f"| {cell['model']} | {cell['protocol']} | {n} | {why} |")
+    if not lines:
+        return ""
+    return "\n".join(["| model | protocol | not scored | why |", "|---|---|---|---|", *lines])
+
+
 def write_table1(
-    path: Path, records: Sequence[dict[str, Any]], *, info: dict[str, Any], causal: dict[str, bool]
+    path: Path,
+    records: Sequence[dict[str, Any]],
+    *,
+    info: dict[str, Any],
+    causal: dict[str, bool],
+    cells: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Path]:
     """Write ``table1.md`` with Table 1 and the companion tables; return ``{name: path}``."""
     parts = [
@@ -203,5 +235,12 @@ def write_table1(
             "",
             table,
         ]
+    table = skipped_markdown(cells)
+    if table:
+        parts += ["", "## Not scored", "", table]
+    named = [m for m in ROW_REFERENCES if any(r["model"] == m for r in records)]
+    if named:
+        parts += ["", "## Rows not in the paper", ""]
+        parts += [f"- **{m}**: {ROW_REFERENCES[m]}." for m in named]
     write_text_atomic(path, "\n".join(parts) + "\n")
     return {"table1.md": path}

@@ -87,6 +87,8 @@ def _numeric(raw: Any, *, field: str, path: Path) -> np.ndarray:
 def _counts(raw: np.ndarray, *, path: Path) -> np.ndarray:
     """uint8/double counts -> int32 (no wrap-around); non-integer values are refused."""
     values = _numeric(raw, field="spikes", path=path)
+    if values.size == 0:
+        raise DataError(f"is empty (shape {values.shape})", field="spikes", source=path)
     if not np.issubdtype(values.dtype, np.integer):
         if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
             raise DataError("counts are not whole numbers", field="spikes", source=path)

@@ -104,7 +104,8 @@ def load_windows(path: str | Path) -> Windows:
     Raises:
         FileFormatError: missing, truncated or corrupt file, or an ``.npz`` that is not a
             windows file (e.g. a session file).
-        DataError: spike counts that are negative or not finite.
+        DataError: spike counts (whole numbers) that are negative; spikes of another kind
+            (e.g. z-scored, non-integer) load as saved, and training refuses negatives.
     """
     path = Path(path)
     if not path.is_file():
@@ -138,7 +139,12 @@ def load_windows(path: str | Path) -> Windows:
             f"truncated or corrupt windows file ({type(exc).__name__}: {safe_reason(exc)})",
             source=path,
         ) from exc
-    check_spike_counts(arrays["spikes"], source=path)  # e.g. negative counts: refused
+    for name in _ARRAYS:
+        if arrays[name].dtype.kind not in "biuf":
+            raise FileFormatError(f"values of type {arrays[name].dtype}", field=name, source=path)
+    spikes = arrays["spikes"]
+    if spikes.dtype.kind in "biu" or np.array_equal(spikes, np.round(spikes)):
+        check_spike_counts(spikes, source=path)  # whole numbers are counts: none may be < 0
     return Windows(
         spikes=arrays["spikes"].astype(np.float32),
         behavior=arrays["behavior"],
