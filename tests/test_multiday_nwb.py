@@ -10,8 +10,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers_alignnet import TINY_ALIGNNET, make_windows
-from helpers_nwb_units import write_units_nwb
 
 from alignnet.api import AlignNet
 from alignnet.data.io import load_sessions, load_windows, save_windows
@@ -19,6 +17,8 @@ from alignnet.data.io.nwb import read_nwb
 from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
 from alignnet.data.windows import Windows
 from alignnet.errors import CheckpointError, DataError
+from helpers_alignnet import TINY_ALIGNNET, make_windows
+from helpers_nwb_units import write_units_nwb
 
 
 # ---------------------------------------------------------------------- channel policies

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import SEED, channels_option, parse_days, refuse_existing
 from alignnet.cli.align import days_from_checkpoint_calendar
+from alignnet.cli.options import SEED, channels_option, parse_days, refuse_existing
 from alignnet.cli.train import load_data
 
 

@@ -66,7 +66,9 @@ class DayAdapters(nn.Module):
             w_in = torch.eye(self.width)
         else:
             gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + day)
-            q, _ = torch.linalg.qr(torch.randn(max(self.width, n_inputs), self.width, generator=gen))
+            q, _ = torch.linalg.qr(
+                torch.randn(max(self.width, n_inputs), self.width, generator=gen)
+            )
             w_in = q[:n_inputs].T.contiguous()  # [C, N_d], orthonormal rows or columns
         key = _key(day)
         self.readin[key] = nn.Parameter(w_in.to(device))
@@ -137,7 +139,9 @@ class DayAdapters(nn.Module):
                 continue
             w = self.readout[_key(d)].to(y.dtype)
             mapped = torch.einsum("nc,bcl->bnl", w, y[rows])
-            out = out.index_copy(0, rows, nn.functional.pad(mapped, (0, 0, 0, width_out - w.shape[0])))
+            out = out.index_copy(
+                0, rows, nn.functional.pad(mapped, (0, 0, 0, width_out - w.shape[0]))
+            )
         return out
 
     def rates(
@@ -164,5 +168,7 @@ class DayAdapters(nn.Module):
             rate = nn.functional.softplus(
                 self.rate_scale[key][:, None] * mapped + self.rate_bias[key][:, None]
             )
-            out = out.index_copy(0, rows, nn.functional.pad(rate, (0, 0, 0, width_out - rate.shape[1])))
+            out = out.index_copy(
+                0, rows, nn.functional.pad(rate, (0, 0, 0, width_out - rate.shape[1]))
+            )
         return out

@@ -108,9 +108,11 @@ def electrode_ids(nwbfile: Any) -> list[str]:
 def layout_fingerprint(nwbfile: Any) -> str:
     """A short hash of the electrode table's identity (row ids, labels and groups)."""
     table = nwbfile.electrodes
-    groups = [str(getattr(g, "name", g)) for g in table["group"].data[:]] if (
-        "group" in table.colnames
-    ) else []
+    groups = (
+        [str(getattr(g, "name", g)) for g in table["group"].data[:]]
+        if ("group" in table.colnames)
+        else []
+    )
     key = repr((electrode_ids(nwbfile), groups))
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
