@@ -21,6 +21,7 @@ root; one thread.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -46,10 +47,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "arch=paper": {},
     "default + pretrain min 300 steps": {"arch": "default", "pretrain.min_steps": 300},
     "default + pretrain min 1000 steps": {"arch": "default", "pretrain.min_steps": 1000},
+    "default + finetune min 600 steps": {"arch": "default", "finetune.min_steps": 600},
     "default + finetune lr 3e-3": {"arch": "default", "finetune.lr": 3e-3},
     "default + contrastive weight 0.1": {"arch": "default", "contrastive_weight": 0.1},
     "default + finetune patience 12": {"arch": "default", "finetune.patience": 12},
     "default + neuron relu": {"arch": "default", "neuron": "relu"},
+    "default + finetune weight decay 1e-2": {"arch": "default", "finetune.weight_decay": 1e-2},
+    "default + widths (96, 128)": {"arch": "default", "widths": (96, 128)},
     # training length and optimisation
     "no pretraining": {"_no_pretrain": True},
     "finetune epochs x3": {"_finetune_epochs": 3.0},
@@ -120,7 +124,10 @@ def run_alignnet(
             finetune_epochs=fine,
             overrides={**preset.alignnet_overrides, **cfg},
         )
-        model.configure(**FINETUNE_GRID[0])
+        # the benchmark's first fine-tuning setting, unless the variant sets it
+        model.configure(
+            **{**FINETUNE_GRID[0], **{k: v for k, v in cfg.items() if k.startswith("finetune.")}}
+        )
         if not own.get("_no_pretrain"):
             model.pretrain(windows[fold.pretrain], seed=seed)
         model.fit(windows[fold.train], windows[fold.val], task=DECODE, seed=seed)
@@ -145,6 +152,24 @@ def run_baseline(
     return scores
 
 
+def _windows(args: argparse.Namespace, data_preset: str) -> Any:
+    """The benchmark's windows, or the synthetic preset's with other windowing/smoothing."""
+    if args.data != "synthetic" or (args.windows == "trial" and args.smooth_sigma == 1.0):
+        windows, _ = load_benchmark_windows(args.data, preset=data_preset)
+    else:
+        from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+        from alignnet.data.synthetic import generate_sessions, make_config
+
+        prep: dict[str, Any] = {"smooth_sigma_bins": args.smooth_sigma}
+        if args.windows.startswith("sliding:"):
+            prep.update(align="sliding", stride_bins=int(args.windows.split(":")[1]))
+        sessions = generate_sessions(make_config(data_preset), seed=0)
+        windows = sessions_to_windows(sessions, PreprocessConfig(**prep))
+    if args.sqrt_spikes:
+        windows = dataclasses.replace(windows, spikes=np.sqrt(windows.spikes))
+    return windows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", default="reach", choices=sorted(PRESETS))
@@ -161,20 +186,55 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
     parser.add_argument("--list", action="store_true", help="print the variant names")
+    parser.add_argument(
+        "--windows",
+        default="trial",
+        help="synthetic data only: 'trial' (the benchmark's 2 s trial-start windows) or "
+        "'sliding:S' (100-bin windows every S bins inside each trial)",
+    )
+    parser.add_argument(
+        "--smooth-sigma", type=float, default=1.0, help="behaviour smoothing, bins (synthetic)"
+    )
+    parser.add_argument(
+        "--sqrt-spikes", action="store_true", help="feed every model sqrt(counts) (data side)"
+    )
+    parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=1.0,
+        help="keep only the first fraction of each fold's training windows (every row)",
+    )
     args = parser.parse_args()
     if args.list:
         print("\n".join(VARIANTS))
         return
     torch.set_num_threads(args.threads)
     preset = PRESETS[args.preset]
-    windows, _ = load_benchmark_windows(args.data, preset=preset.data_preset)
+    windows = _windows(args, preset.data_preset)
     folds = make_folds(args.protocol, windows, **_fold_options(args.protocol, preset, windows))
+    if args.train_fraction < 1.0:
+        cut = [f.train[: max(1, round(args.train_fraction * len(f.train)))] for f in folds]
+        # single-day AlignNet pretrains on the day's training part: shrink it the same way
+        folds = [
+            dataclasses.replace(
+                f,
+                train=c,
+                pretrain=np.concatenate([c, f.val])
+                if args.protocol == "single-day"
+                else f.pretrain,
+            )
+            for f, c in zip(folds, cut, strict=True)
+        ]
     names = args.variants or list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         raise SystemExit(f"unknown variants {unknown}; see --list")
     rows = [(f"baseline {b}", b) for b in args.baselines] + [(n, None) for n in names]
-    print(f"# {args.data} {args.preset} {args.protocol}, seeds {args.seeds}, {len(folds)} fold(s)")
+    print(
+        f"# {args.data} {args.preset} {args.protocol}, seeds {args.seeds}, {len(folds)} fold(s),"
+        f" windows {args.windows}, smooth {args.smooth_sigma}, sqrt {args.sqrt_spikes},"
+        f" train fraction {args.train_fraction}, {len(folds[0].train)} training windows"
+    )
     print("| variant | decode R² (mean over test sets and seeds) | per seed | wall s |")
     print("|---|---|---|---|")
     for label, baseline in rows:
@@ -207,6 +267,11 @@ def main() -> None:
                             "data": args.data,
                             "protocol": args.protocol,
                             "variant": label,
+                            "windows": args.windows,
+                            "smooth_sigma": args.smooth_sigma,
+                            "sqrt_spikes": args.sqrt_spikes,
+                            "train_fraction": args.train_fraction,
+                            "n_train_windows": len(folds[0].train),
                             "seeds": args.seeds,
                             "r2_per_seed": per_seed,
                             "r2": float(np.mean(per_seed)),

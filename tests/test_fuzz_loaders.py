@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,21 @@ FUZZ = settings(
     derandomize=not _EXAMPLES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-WORK = Path(tempfile.mkdtemp(prefix="alignnet-fuzz-"))
+_WORK: list[Path] = []
+
+
+def work_dir() -> Path:
+    """A temporary folder for this module's files (removed at the end, see `_cleanup`)."""
+    if not _WORK:
+        _WORK.append(Path(tempfile.mkdtemp(prefix="alignnet-fuzz-")))
+    return _WORK[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup():
+    yield
+    for path in _WORK:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _session():
@@ -57,7 +72,7 @@ def _valid_files() -> dict[str, bytes]:
     from alignnet.data.io import save_session, save_windows
 
     files: dict[str, bytes] = {}
-    base = WORK / "valid"
+    base = work_dir() / "valid"
     base.mkdir(exist_ok=True)
     files["npz"] = save_session(_session(), base / "s.npz").read_bytes()
     files["nwb"] = save_session(_session(), base / "s.nwb").read_bytes()
@@ -112,7 +127,7 @@ KINDS = ["npz", "nwb", "mat", "windows", "ckpt"]
 
 def _only_named_errors(kind: str, data: bytes) -> None:
     suffix, load = _loaders()[kind]
-    path = WORK / f"fuzz-{kind}{suffix}"
+    path = work_dir() / f"fuzz-{kind}{suffix}"
     path.write_bytes(data)
     try:
         load(path)

@@ -44,10 +44,10 @@ def _as_windows(data: Windows | Sequence[Session], *, name: str = "data") -> Win
     if isinstance(data, Session) or (
         isinstance(data, Sequence) and data and all(isinstance(s, Session) for s in data)
     ):
-        from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
+        from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
 
         sessions = [data] if isinstance(data, Session) else list(data)
-        return sessions_to_windows(sessions, PreprocessConfig())
+        return sessions_to_windows(sessions, preprocess_config_for(sessions))  # the CLI's rule
     raise DataError(
         f"expected Windows or a sequence of Session, got {type(data).__name__}", source=name
     )

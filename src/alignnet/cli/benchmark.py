@@ -16,7 +16,7 @@ from alignnet.cli.options import (
 MODEL_NAMES = (
     "AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN", "Wiener", "GRU", "MLP", "ResNet",
     "ResNet+UNet", "PoissonGLM", "BehaviorMLP", "CEBRA", "AlignNet-aligned", "FA+Procrustes",
-    "CCA-align",
+    "CCA-align", "AlignNet-causal",
 )  # fmt: skip
 PROTOCOL_NAMES = ("single-day", "cross-day", "few-shot", "days-apart", "contiguous")
 

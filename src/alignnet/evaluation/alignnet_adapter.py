@@ -22,6 +22,9 @@ NEURON_OF_ROW = {v: k for k, v in ROW_NAMES.items()}
 #: trained on from that day's unlabelled spikes (`AlignNet.align`) before decoding it.
 ALIGNED_ROW = "AlignNet-aligned"
 NEURON_OF_ROW[ALIGNED_ROW] = "lif"
+#: The causal row: the LIF model whose output at bin t reads only bins <= t (closed loop).
+CAUSAL_ROW = "AlignNet-causal"
+NEURON_OF_ROW[CAUSAL_ROW] = "lif"
 
 # Fine-tuning settings searched with the same budget as the baselines (default first).
 FINETUNE_GRID: list[dict[str, Any]] = [
@@ -63,13 +66,14 @@ class AlignNetAdapter:
         finetune_epochs: int = 30,
         overrides: dict[str, Any] | None = None,
         align: bool = False,
+        causal: bool = False,
     ) -> None:
         if neuron not in ROW_NAMES:
             raise ValueError(f"neuron must be one of {sorted(ROW_NAMES)}, got {neuron!r}")
-        self.neuron, self.name = neuron, ALIGNED_ROW if align else ROW_NAMES[neuron]
-        self.align = align
+        self.neuron, self.align, self.causal = neuron, align, causal
+        self.name = ALIGNED_ROW if align else CAUSAL_ROW if causal else ROW_NAMES[neuron]
         self.pretrain_epochs, self.finetune_epochs = pretrain_epochs, finetune_epochs
-        self.overrides = dict(overrides or {})
+        self.overrides = {**dict(overrides or {}), **({"causal": True} if causal else {})}
         self.finetune_params: dict[str, Any] = dict(FINETUNE_GRID[0])
         self._pretrained = None
         self._fitted: dict[str, Any] = {}

@@ -38,8 +38,10 @@ ALIGNNET_ROWS = ("AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN")
 #: Rows run only when named with ``models``: AlignNet aligning each new day without labels,
 #: and the stabilised linear decoders of the field (for multi-day recordings).
 ALIGNMENT_ROWS = ("AlignNet-aligned", "FA+Procrustes", "CCA-align")
+#: The causal AlignNet (output at bin t from bins <= t), run when named with ``models``.
+CAUSAL_ROWS = ("AlignNet-causal",)
 OPTIONAL_ROWS = ("CEBRA",)
-ALL_MODELS = ALIGNNET_ROWS + BASELINE_ROWS + OPTIONAL_ROWS + ALIGNMENT_ROWS
+ALL_MODELS = ALIGNNET_ROWS + BASELINE_ROWS + OPTIONAL_ROWS + ALIGNMENT_ROWS + CAUSAL_ROWS
 SYNTHETIC_PROTOCOLS = ("single-day", "cross-day", "few-shot", "days-apart")
 N_EXAMPLES = 3
 
@@ -228,7 +230,7 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
     wanted = list(config.models or ALIGNNET_ROWS + BASELINE_ROWS)
     specs, skipped = [], {}
     for name in wanted:
-        if name in ALIGNNET_ROWS or name == "AlignNet-aligned":
+        if name in ALIGNNET_ROWS or name in ("AlignNet-aligned", "AlignNet-causal"):
             from alignnet.evaluation.alignnet_adapter import (
                 ALIGNED_ROW,
                 FINETUNE_GRID,
@@ -247,6 +249,7 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
             ) -> Model:
                 model = AlignNetAdapter(
                     align=row == ALIGNED_ROW,
+                    causal=row == "AlignNet-causal",
                     neuron=neuron,
                     pretrain_epochs=config.epochs(preset.pretrain_epochs),
                     finetune_epochs=config.epochs(preset.finetune_epochs),
@@ -264,6 +267,7 @@ def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str
                     pretrains=True,
                     per_day_channels=True,
                     aligns_new_days=name == "AlignNet-aligned",
+                    causal=name == "AlignNet-causal",
                 )
             )
             continue

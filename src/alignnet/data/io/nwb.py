@@ -365,9 +365,16 @@ def _units_spike_times(nwbfile: Any, path: Path) -> tuple[list[np.ndarray], list
     flat = np.asarray(units["spike_times"].target.data[:], dtype=np.float64)
     ends = np.asarray(units["spike_times"].data[:], dtype=np.int64)
     starts = np.concatenate([[0], ends[:-1]])
-    spike_times = [np.sort(flat[a:b]) for a, b in zip(starts, ends, strict=True)]
+    spike_times = [flat[a:b] for a, b in zip(starts, ends, strict=True)]
     if not np.all(np.isfinite(flat)):
         raise DataError("NaN or inf spike times", field="units.spike_times", source=path)
+    unsorted = [i for i, t in enumerate(spike_times) if np.any(np.diff(t) < 0)]
+    if unsorted:
+        raise DataError(
+            f"unit {unsorted[0]}: spike times not sorted ({len(unsorted)} unit(s))",
+            field="units.spike_times",
+            source=path,
+        )
     if "channel_id" in units.colnames:
         ids = [str(c.decode() if isinstance(c, bytes) else c) for c in units["channel_id"].data[:]]
     else:
