@@ -441,6 +441,13 @@ class AlignNet:
         )
 
     # ------------------------------------------------------------------ new days
+    def knows_day(self, day: int) -> bool:
+        """Whether ``day`` was seen in training or aligned (it has its own spike statistics
+        or read-in); a day that was not is what `align` is for."""
+        norm = self.normalizer
+        per_day = norm is not None and norm.per_day and norm.knows(int(day))
+        return per_day or self.network.adapters.has(int(day))
+
     def align(
         self,
         spikes: np.ndarray | Windows,

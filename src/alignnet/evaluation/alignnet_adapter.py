@@ -99,7 +99,6 @@ class AlignNetAdapter:
             neuron=self.neuron,
             device="cpu",
             **{"pretrain.seed": seed, "finetune.seed": seed},
-            **({"per_day_readin": True} if self.align else {}),
             **self.overrides,
         )
 
@@ -117,7 +116,7 @@ class AlignNetAdapter:
             # Days the pretrained model has not seen (the fine-tuning days, a few-shot day's
             # k trials) are first aligned from their spikes, then fine-tuned with labels.
             for d in train.days.tolist():
-                if not est.network.adapters.has(int(d)):
+                if not est.knows_day(int(d)):
                     est.align(train.select_days([d]), seed=seed, progress=False)
         est.finetune(
             train, task=task, val=val, epochs=self.finetune_epochs, seed=seed, progress=False
@@ -126,7 +125,7 @@ class AlignNetAdapter:
 
     def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         est = self._fitted["decode"]
-        if self.align and day is not None and not est.network.adapters.has(int(day)):
+        if self.align and day is not None and not est.knows_day(int(day)):
             est.align(spikes, day=day, progress=False)  # zero-shot: the day's own spikes
         return est.decode(spikes, day=day)
 

@@ -114,7 +114,7 @@ def align_day(
     lr: float = 3e-3,
     batch_size: int = 64,
     kl_weight: float = 1.0,
-    prior_weight: float = 1.0,
+    prior_weight: float = 10.0,
     seed: int = 0,
     progress: bool = False,
 ) -> AlignReport:

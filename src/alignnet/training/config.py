@@ -183,7 +183,7 @@ class AlignNetConfig:
     align_epochs: int = 40
     align_lr: float = 3e-3
     align_kl_weight: float = 1.0
-    align_prior_weight: float = 1.0
+    align_prior_weight: float = 10.0
     arch: str = "default"
 
     def to_dict(self) -> dict[str, Any]:

@@ -88,11 +88,10 @@ def generate_sessions(
         position in a.u., trials with ``target_on``/``go_cue``/``move_onset``/``reach_end``
         events, ground truth in ``session.ground_truth``).
     """
-    chosen = (
-        _check_days(config, days)
-        if isinstance(config, SyntheticConfig)
-        else sorted(range(config.n_days)) if days is None else sorted({int(d) for d in days})
-    )
+    if isinstance(config, SyntheticConfig):
+        chosen = _check_days(config, days)
+    else:  # the reaching regime checks its days itself
+        chosen = list(range(config.n_days)) if days is None else sorted({int(d) for d in days})
     sessions = iter_sessions(config, seed=seed, days=chosen)
     if progress:
         from tqdm.auto import tqdm
