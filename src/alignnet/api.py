@@ -525,6 +525,11 @@ class AlignNet:
         self.network.to(self.device)
         z = self._fitted_normalizer().transform_spikes(spikes, day=day)
         c = self.config
+        # The pull towards the start only means something when the start is the identity on
+        # corresponding channels (electrodes); a unit-policy day starts from a random map.
+        identity_start = spikes.shape[1] == c.model.n_channels and (
+            (getattr(self, "data_layout", None) or {}).get("channel_policy") != "unit"
+        )
         report = align_day(
             self.network,
             z,
@@ -533,7 +538,7 @@ class AlignNet:
             epochs=c.align_epochs if epochs is None else int(epochs),
             lr=c.align_lr,
             kl_weight=c.align_kl_weight,
-            prior_weight=c.align_prior_weight,
+            prior_weight=c.align_prior_weight if identity_start else 0.0,
             seed=seed,
             progress=progress,
         )
