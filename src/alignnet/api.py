@@ -21,18 +21,18 @@ import numpy as np
 import torch
 
 from alignnet import __version__
+from alignnet.config import AlignNetConfig
 from alignnet.data.checks import check_bin_width, check_spike_counts
 from alignnet.data.preprocess import NormStats
 from alignnet.data.session import Session
 from alignnet.data.windows import Windows, first_trials, split_by_trial
+from alignnet.engine.checkpoint import check_payload, load_checkpoint, save_checkpoint
+from alignnet.engine.device import resolve_device
+from alignnet.engine.loop import TrainHistory, fit
 from alignnet.errors import CheckpointError, DataError
 from alignnet.models.alignnet import AlignNetModel
 from alignnet.training import recipes
 from alignnet.training.align import AlignReport, LatentStats, align_day, latent_statistics
-from alignnet.training.checkpoint import check_payload, load_checkpoint, save_checkpoint
-from alignnet.training.config import AlignNetConfig
-from alignnet.training.device import resolve_device
-from alignnet.training.loop import TrainHistory, fit
 
 Task = Literal["decode", "simulate"]
 _INFER_BATCH = 256

@@ -12,13 +12,8 @@ from alignnet.cli.options import (
     channels_option,
     selected_channel_policy,
 )
-
-MODEL_NAMES = (
-    "AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN", "Wiener", "GRU", "MLP", "ResNet",
-    "ResNet+UNet", "PoissonGLM", "BehaviorMLP", "CEBRA", "AlignNet-aligned", "FA+Procrustes",
-    "CCA-align", "AlignNet-causal",
-)  # fmt: skip
-PROTOCOL_NAMES = ("single-day", "cross-day", "few-shot", "days-apart", "contiguous")
+from alignnet.names import ALL_MODELS as MODEL_NAMES
+from alignnet.names import PROTOCOLS as PROTOCOL_NAMES
 
 
 class _ManyValues(click.Option):

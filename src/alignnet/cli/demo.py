@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from alignnet.cli.options import DEVICE, POSITIVE_INT, SEED
+from alignnet.names import NEURONS
 
 
 @click.command("demo")
@@ -31,7 +32,7 @@ from alignnet.cli.options import DEVICE, POSITIVE_INT, SEED
     help="Epochs of pretraining and of each fine-tuning (default: 12, tiny: 3).",
 )
 @click.option(
-    "--neuron", type=click.Choice(["lif", "bitplane", "relu"]), default="lif", show_default=True
+    "--neuron", type=click.Choice(NEURONS), default="lif", show_default=True
 )
 @click.option("--device", type=DEVICE, default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty OUT, replacing files.")

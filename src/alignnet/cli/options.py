@@ -43,13 +43,13 @@ POSITIVE_FLOAT = FiniteFloat(positive=True)
 
 class Device(click.ParamType):
     """``auto``, ``cpu``, ``cuda[:N]`` or ``mps``; a device this machine lacks is refused
-    (`alignnet.training.device.resolve_device` raises the named `DeviceError`)."""
+    (`alignnet.engine.device.resolve_device` raises the named `DeviceError`)."""
 
     name = "device"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from alignnet.engine.device import resolve_device  # imports torch: only when used
         from alignnet.errors import DeviceError
-        from alignnet.training.device import resolve_device  # imports torch: only when used
 
         try:
             resolve_device(str(value))

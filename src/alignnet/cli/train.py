@@ -18,6 +18,7 @@ from alignnet.cli.options import (
     parse_days,
     refuse_existing,
 )
+from alignnet.names import NEURONS
 
 DAYS = click.option(
     "--days", default=None, help="Comma-separated day indices to use (default: all days)."
@@ -70,7 +71,7 @@ def check_resume_bin_width(checkpoint: Path, windows) -> None:  # noqa: ANN001 -
     if not checkpoint.is_file():
         return
     from alignnet.data.checks import check_bin_width
-    from alignnet.training.checkpoint import load_checkpoint
+    from alignnet.engine.checkpoint import load_checkpoint
 
     check_bin_width(load_checkpoint(checkpoint).get("bin_s"), windows.bin_s, source=checkpoint)
 
@@ -89,7 +90,7 @@ def check_resume_bin_width(checkpoint: Path, windows) -> None:  # noqa: ANN001 -
 @click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Peak learning rate (default 2e-3).")
 @click.option(
     "--neuron",
-    type=click.Choice(["lif", "bitplane", "relu"]),
+    type=click.Choice(NEURONS),
     default="lif",
     show_default=True,
     help="Activation of the spike U-Net.",
@@ -143,8 +144,8 @@ def pretrain(
     Multi-process: torchrun --nproc-per-node N -m alignnet pretrain DATA --out CKPT
     """
     from alignnet.api import AlignNet
-    from alignnet.training import distributed
-    from alignnet.training.device import resolve_device
+    from alignnet.engine import distributed
+    from alignnet.engine.device import resolve_device
 
     out = Path(out)
     if not resume:  # a resumed run continues its own checkpoint and log

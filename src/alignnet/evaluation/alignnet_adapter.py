@@ -15,16 +15,12 @@ import numpy as np
 
 from alignnet.data.windows import Windows
 from alignnet.models.baselines.base import TASKS, check_task
+from alignnet.names import ALIGNED_ROW, CAUSAL_ROW, LIF, ROW_OF_NEURON
 
-ROW_NAMES = {"lif": "AlignNet-LIF", "bitplane": "AlignNet-bitplane", "relu": "AlignNet-ANN"}
+ROW_NAMES = ROW_OF_NEURON
 NEURON_OF_ROW = {v: k for k, v in ROW_NAMES.items()}
-#: The aligned row: the LIF model with per-day read-ins that aligns every day it was not
-#: trained on from that day's unlabelled spikes (`AlignNet.align`) before decoding it.
-ALIGNED_ROW = "AlignNet-aligned"
-NEURON_OF_ROW[ALIGNED_ROW] = "lif"
-#: The causal row: the LIF model whose output at bin t reads only bins <= t (closed loop).
-CAUSAL_ROW = "AlignNet-causal"
-NEURON_OF_ROW[CAUSAL_ROW] = "lif"
+NEURON_OF_ROW[ALIGNED_ROW] = LIF
+NEURON_OF_ROW[CAUSAL_ROW] = LIF
 
 # Fine-tuning settings searched with the same budget as the baselines (default first).
 FINETUNE_GRID: list[dict[str, Any]] = [

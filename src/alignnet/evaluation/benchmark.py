@@ -31,18 +31,17 @@ from alignnet.evaluation import metrics
 from alignnet.evaluation.protocols import DEFAULT_SHOTS, Fold, make_folds
 from alignnet.models.baselines import NEURAL, PARAM_GRIDS, baseline_tasks, make_baseline
 from alignnet.models.baselines.base import DECODE, SIMULATE, Model
+from alignnet.names import (  # noqa: F401 - re-exported: the row and protocol names
+    ALIGNMENT_ROWS,
+    ALIGNNET_ROWS,
+    ALL_MODELS,
+    BASELINE_ROWS,
+    CAUSAL_ROWS,
+    OPTIONAL_ROWS,
+    SYNTHETIC_PROTOCOLS,
+)
 from alignnet.utils.atomic import atomic_path, write_json_atomic, write_text_atomic
 
-BASELINE_ROWS = ("Wiener", "GRU", "MLP", "ResNet", "ResNet+UNet", "PoissonGLM", "BehaviorMLP")
-ALIGNNET_ROWS = ("AlignNet-LIF", "AlignNet-bitplane", "AlignNet-ANN")
-#: Rows run only when named with ``models``: AlignNet aligning each new day without labels,
-#: and the stabilised linear decoders of the field (for multi-day recordings).
-ALIGNMENT_ROWS = ("AlignNet-aligned", "FA+Procrustes", "CCA-align")
-#: The causal AlignNet (output at bin t from bins <= t), run when named with ``models``.
-CAUSAL_ROWS = ("AlignNet-causal",)
-OPTIONAL_ROWS = ("CEBRA",)
-ALL_MODELS = ALIGNNET_ROWS + BASELINE_ROWS + OPTIONAL_ROWS + ALIGNMENT_ROWS + CAUSAL_ROWS
-SYNTHETIC_PROTOCOLS = ("single-day", "cross-day", "few-shot", "days-apart")
 N_EXAMPLES = 3
 
 

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from alignnet.evaluation.tables import summarize
+from alignnet.names import FEATURED_ORDER  # noqa: F401 - re-exported
 from alignnet.utils.atomic import atomic_path
-
-FEATURED_ORDER = ("AlignNet-LIF", "AlignNet-ANN", "AlignNet-bitplane")
 
 
 def _plt():

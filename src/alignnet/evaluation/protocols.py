@@ -23,8 +23,15 @@ import numpy as np
 
 from alignnet.data.windows import Windows, first_trials, split_by_day, split_by_trial
 from alignnet.errors import DataError
+from alignnet.names import (
+    CONTIGUOUS,
+    CROSS_DAY,
+    DAYS_APART,
+    FEW_SHOT,
+    PROTOCOLS,  # noqa: F401 - re-exported
+    SINGLE_DAY,
+)
 
-PROTOCOLS = ("single-day", "cross-day", "few-shot", "days-apart", "contiguous")
 DEFAULT_SHOTS = (0, 10, 25, 50, 100, 200)
 
 
@@ -96,7 +103,7 @@ def single_day_folds(
         train, val = carve_validation(windows, train_all, val_fraction=val_fraction)
         folds.append(
             Fold(
-                protocol="single-day",
+                protocol=SINGLE_DAY,
                 label=f"day {int(d)}",
                 train=train,
                 val=val,
@@ -152,7 +159,7 @@ def cross_day_folds(
         test = np.flatnonzero(windows.day == test_day)
         folds.append(
             Fold(
-                protocol="cross-day",
+                protocol=CROSS_DAY,
                 label=f"days {train_days} -> {test_day}",
                 train=train,
                 val=val,
@@ -200,7 +207,7 @@ def few_shot_folds(
         labelled = pool[first_trials(windows[pool], n_trials=k)] if k > 0 else pool[:0]
         folds.append(
             Fold(
-                protocol="few-shot",
+                protocol=FEW_SHOT,
                 label=f"k={k}",
                 train=np.sort(np.concatenate([train, labelled])).astype(np.int64),
                 val=val,
@@ -232,7 +239,7 @@ def days_apart_folds(
     ]
     return [
         Fold(
-            protocol="days-apart",
+            protocol=DAYS_APART,
             label=f"train day {d0}",
             train=fold.train,
             val=fold.val,
@@ -265,7 +272,7 @@ def contiguous_folds(
     d = int(windows.day[order[0]])
     return [
         Fold(
-            protocol="contiguous",
+            protocol=CONTIGUOUS,
             label="first 80 % -> last 20 %",
             train=np.sort(train).astype(np.int64),
             val=np.sort(val).astype(np.int64),
@@ -279,11 +286,11 @@ def contiguous_folds(
 def make_folds(protocol: str, windows: Windows, **options: Any) -> list[Fold]:
     """Folds of ``protocol`` (a name in ``PROTOCOLS``) with its keyword ``options``."""
     makers = {
-        "single-day": single_day_folds,
-        "cross-day": cross_day_folds,
-        "few-shot": few_shot_folds,
-        "days-apart": days_apart_folds,
-        "contiguous": contiguous_folds,
+        SINGLE_DAY: single_day_folds,
+        CROSS_DAY: cross_day_folds,
+        FEW_SHOT: few_shot_folds,
+        DAYS_APART: days_apart_folds,
+        CONTIGUOUS: contiguous_folds,
     }
     if protocol not in makers:
         raise ValueError(f"unknown protocol {protocol!r}; known: {list(makers)}")

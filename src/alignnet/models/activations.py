@@ -26,8 +26,9 @@ from torch import nn
 
 from alignnet.models.bitplane import BitplaneBlock
 from alignnet.models.neurons import MultiStepLIF
+from alignnet.names import BITPLANE, LIF, NEURONS, RELU
 
-KINDS = ("relu", "lif", "bitplane")
+KINDS = NEURONS
 TIME_MODES = ("temporal", "repeat")
 
 
@@ -71,15 +72,15 @@ def make_activation(
     """Build the activation of one U-Net block (see module docstring for shapes and options)."""
     if time_mode not in TIME_MODES:
         raise ValueError(f"unknown time_mode {time_mode!r} (expected temporal or repeat)")
-    if kind == "relu":
+    if kind == RELU:
         return nn.ReLU()
-    if kind == "lif":
+    if kind == LIF:
         return (
             TemporalLIF(**neuron_kw)
             if time_mode == "temporal"
             else RepeatLIF(time_steps, **neuron_kw)
         )
-    if kind == "bitplane":
+    if kind == BITPLANE:
         block_kw = {
             key: neuron_kw.pop(key) for key in ("n_bits", "momentum", "rule") if key in neuron_kw
         }

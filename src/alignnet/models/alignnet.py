@@ -2,7 +2,7 @@
 
 Two autoencoders with no shared weights and a contrastive module:
 - spike autoencoder: U-Net whose activations are spiking neurons (``lif``), bit-plane blocks
-  or ReLU, in one of two layouts (see `alignnet.training.config.ModelConfig.snn_layout`);
+  or ReLU, in one of two layouts (see `alignnet.config.ModelConfig.snn_layout`);
 - behaviour autoencoder: a per-bin MLP lifts ``[B, D, L]`` to ``[B, C, L]`` (the spike width,
   so both latents and all skip features have the same shapes), the same U-Net shape with ReLU,
   and a per-bin linear read-out back to D;
@@ -30,11 +30,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from alignnet.config import ModelConfig
 from alignnet.models.activations import make_activation
 from alignnet.models.day_adapters import DayAdapters
 from alignnet.models.losses import LearnableTemperature
 from alignnet.models.unet import UNetDecoder, UNetEncoder
-from alignnet.training.config import ModelConfig
 
 Mode = Literal["pretrain", "decode", "simulate", "embed_spikes", "embed_behavior"]
 

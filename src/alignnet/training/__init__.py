@@ -1,1 +1,4 @@
-"""Training: typed configs, the one training loop, checkpoints, recipes, DDP helpers."""
+"""Training recipes of AlignNet: pretraining and fine-tuning losses, day alignment, FLOPs.
+
+The generic loop, checkpoints, devices and DDP helpers live in `alignnet.engine`; the typed
+configuration in `alignnet.config` (both re-exported here under their old names)."""

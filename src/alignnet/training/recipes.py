@@ -1,6 +1,6 @@
 """Pretraining and fine-tuning recipes: what each feeds the one training loop.
 
-Each recipe is a loss function of ``(module, batch)`` (see `alignnet.training.loop.LossFn`)
+Each recipe is a loss function of ``(module, batch)`` (see `alignnet.engine.loop.LossFn`)
 plus the parameters it optimises. Batches hold normalised tensors: ``spikes [b, C, L]``
 (z-scores), ``behavior [b, D, L]`` (z-scores), ``day [b]`` and, for simulation, ``counts
 [b, C, L]`` (raw counts per bin, the simulate target).
@@ -13,9 +13,9 @@ from typing import Literal
 import torch
 from torch import nn
 
+from alignnet.engine import distributed
+from alignnet.engine.loop import Batch, LossFn
 from alignnet.models.losses import mse, poisson_nll, symmetric_info_nce
-from alignnet.training import distributed
-from alignnet.training.loop import Batch, LossFn
 
 Task = Literal["decode", "simulate"]
 

@@ -12,10 +12,7 @@ import numpy as np
 
 from alignnet.data.windows import Windows
 from alignnet.errors import DataError
-
-DECODE = "decode"
-SIMULATE = "simulate"
-TASKS = frozenset({DECODE, SIMULATE})
+from alignnet.names import DECODE, SIMULATE, TASKS  # noqa: F401 - re-exported
 
 
 @runtime_checkable

@@ -6,7 +6,7 @@
 
 Normalisation is `alignnet.data.preprocess.NormStats` fitted on the training windows only
 (pooled over days: ``predict``/``simulate`` receive no day labels). Training is the project's
-one loop, `alignnet.training.loop.fit` (AdamW, warm-up + cosine schedule, gradient clipping,
+one loop, `alignnet.engine.loop.fit` (AdamW, warm-up + cosine schedule, gradient clipping,
 early stopping on the validation loss with the best weights restored).
 """
 
@@ -18,8 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from alignnet.config import TrainConfig
 from alignnet.data.preprocess import NormStats
 from alignnet.data.windows import Windows
+from alignnet.engine.loop import Batch, TrainHistory, fit
 from alignnet.models.baselines.base import (
     DECODE,
     SIMULATE,
@@ -27,8 +29,6 @@ from alignnet.models.baselines.base import (
     check_task,
     check_windows_input,
 )
-from alignnet.training.config import TrainConfig
-from alignnet.training.loop import Batch, TrainHistory, fit
 from alignnet.utils.seeding import seed_everything
 
 
