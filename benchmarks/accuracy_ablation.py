@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from alignnet.evaluation.alignnet_adapter import FINETUNE_GRID, AlignNetAdapter
+from alignnet.estimator import AlignNetEstimator
 from alignnet.evaluation.benchmark import PRESETS, _fold_options
 from alignnet.evaluation.data_source import load_benchmark_windows
 from alignnet.evaluation.metrics import r2_score
@@ -118,15 +118,14 @@ def run_alignnet(
     neuron = cfg.pop("neuron", "lif")
     scores = []
     for fold in folds:
-        model = AlignNetAdapter(
+        # the benchmark's first fine-tuning setting, unless the variant sets it
+        first = AlignNetEstimator.param_grid[0]["finetune_lr"]
+        model = AlignNetEstimator(
             neuron=neuron,
             pretrain_epochs=pre,
             finetune_epochs=fine,
+            finetune_lr=cfg.get("finetune.lr", first),
             overrides={**preset.alignnet_overrides, **cfg},
-        )
-        # the benchmark's first fine-tuning setting, unless the variant sets it
-        model.configure(
-            **{**FINETUNE_GRID[0], **{k: v for k, v in cfg.items() if k.startswith("finetune.")}}
         )
         if not own.get("_no_pretrain"):
             model.pretrain(windows[fold.pretrain], seed=seed)

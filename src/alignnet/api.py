@@ -118,7 +118,20 @@ class AlignNet:
         self.alignments: dict[int, AlignReport] = {}
         self.data_layout: dict[str, str] = {}
         self.device = resolve_device(self.config.pretrain.device)
-        self.network = self._build(seed=self.config.pretrain.seed)
+        self._network: AlignNetModel | None = None  # built on first use (see `network`)
+
+    @property
+    def network(self) -> AlignNetModel:
+        """The torch module. Built on first use from the configuration at that time (seed
+        ``config.pretrain.seed``); training calls build it once from the data's shape, so
+        an estimator built and then trained builds its network once."""
+        if self._network is None:
+            self._network = self._build(seed=self.config.pretrain.seed)
+        return self._network
+
+    @network.setter
+    def network(self, module: AlignNetModel) -> None:
+        self._network = module
 
     # ------------------------------------------------------------------ helpers
     def _build(self, *, seed: int, days: dict[int, int] | None = None) -> AlignNetModel:
@@ -146,7 +159,7 @@ class AlignNet:
             self.config = self.config.with_overrides(
                 n_channels=shape[0], n_behavior=shape[1], window_len=shape[2]
             )
-            self.network = self._build(seed=self.config.pretrain.seed)
+            self._network = None  # rebuilt on first use, for the new shape
 
     def _check_spikes(
         self, spikes: np.ndarray, source: str, *, days: np.ndarray | None = None

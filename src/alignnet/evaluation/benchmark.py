@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import inspect
+import importlib
 import json
 import time
 import warnings
@@ -29,15 +29,23 @@ import numpy as np
 from alignnet.data.windows import Windows
 from alignnet.evaluation import metrics
 from alignnet.evaluation.protocols import DEFAULT_SHOTS, Fold, make_folds
-from alignnet.models.baselines import NEURAL, PARAM_GRIDS, baseline_tasks, make_baseline
-from alignnet.models.baselines.base import DECODE, SIMULATE, Model
-from alignnet.names import (  # noqa: F401 - re-exported: the row and protocol names
+from alignnet.models.baselines import BASELINES, NEURAL
+from alignnet.models.contract import Estimator, clone
+from alignnet.names import (  # noqa: F401 - some re-exported: the row and protocol names
+    ALIGNED_ROW,
     ALIGNMENT_ROWS,
     ALIGNNET_ROWS,
     ALL_MODELS,
     BASELINE_ROWS,
+    CAUSAL_ROW,
     CAUSAL_ROWS,
+    DECODE,
+    DEFAULT_MODELS,
+    LIF,
+    NEURONS,
     OPTIONAL_ROWS,
+    ROW_OF_NEURON,
+    SIMULATE,
     SYNTHETIC_PROTOCOLS,
 )
 from alignnet.utils.atomic import atomic_path, write_json_atomic, write_text_atomic
@@ -209,103 +217,129 @@ class BenchmarkConfig:
 
 
 # ---------------------------------------------------------------------- model specs
+_ALIGNNET = "alignnet.estimator:AlignNetEstimator"
+
+
+@dataclass(frozen=True)
+class RowEntry:
+    """How a benchmark row is built: the estimator class, its fixed parameters, which of
+    the preset's training budgets it takes, and an optional dependency it needs.
+
+    Attributes:
+        target: ``"module:Class"`` of an `Estimator` (imported on use).
+        params: the row's own parameters (e.g. ``{"neuron": "relu"}``).
+        budget: ``"alignnet"`` (pretrain/fine-tune epochs and the preset's AlignNet
+            overrides), ``"neural"`` (epochs and batch size) or None.
+        requires: a module that must import (optional dependencies), or None.
+    """
+
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+    budget: str | None = None
+    requires: str | None = None
+
+
+#: Every row of the benchmark: the one registry of models (names from `alignnet.names`).
+MODEL_ROWS: dict[str, RowEntry] = {
+    **{ROW_OF_NEURON[n]: RowEntry(_ALIGNNET, {"neuron": n}, "alignnet") for n in NEURONS},
+    ALIGNED_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "align": True}, "alignnet"),
+    CAUSAL_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "causal": True}, "alignnet"),
+    **{
+        name: RowEntry(
+            target,
+            budget="neural" if name in NEURAL else None,
+            requires="cebra" if name in OPTIONAL_ROWS else None,
+        )
+        for name, target in BASELINES.items()
+    },
+}
+
+
+def estimator_class(row: str) -> type[Estimator]:
+    """The estimator class of ``row`` (imports it)."""
+    module_name, cls_name = MODEL_ROWS[row].target.split(":")
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def make_estimator(row: str, **params: Any) -> Estimator:
+    """A new, unfitted estimator of ``row`` (its fixed parameters, then ``params``)."""
+    return estimator_class(row)(**{**MODEL_ROWS[row].params, **params})
+
+
 @dataclass
 class ModelSpec:
-    """How the runner builds a row: its tasks, search grid and a builder per setting."""
+    """A row as the runner sees it: an unfitted prototype and the settings to try.
+
+    ``proto`` carries the row's parameters and the preset's training budget; every fit
+    starts from ``clone(proto).set_params(**setting)`` (or from a copy of the pretrained
+    prototype, for an estimator that ``pretrains``). The flags are the prototype's.
+    """
 
     name: str
-    tasks: frozenset[str]
+    proto: Estimator
     grid: list[dict[str, Any]]
-    build: Callable[[dict[str, Any]], Model]
-    pretrains: bool = False
-    causal: bool = False
-    per_day_channels: bool = False
-    aligns_new_days: bool = False
+
+    @property
+    def tasks(self) -> frozenset[str]:
+        return frozenset(self.proto.tasks)
+
+    @property
+    def pretrains(self) -> bool:
+        return bool(self.proto.pretrains)
+
+    @property
+    def causal(self) -> bool:
+        return bool(self.proto.causal)
+
+    @property
+    def per_day_channels(self) -> bool:
+        return bool(self.proto.per_day_channels)
+
+    @property
+    def aligns_new_days(self) -> bool:
+        return bool(self.proto.aligns_new_days)
+
+
+def _budget(entry: RowEntry, config: BenchmarkConfig) -> dict[str, Any]:
+    preset = config.resolved_preset()
+    if entry.budget == "alignnet":
+        return {
+            "pretrain_epochs": config.epochs(preset.pretrain_epochs),
+            "finetune_epochs": config.epochs(preset.finetune_epochs),
+            "overrides": dict(preset.alignnet_overrides),
+        }
+    if entry.budget == "neural":
+        return {"epochs": config.epochs(preset.epochs), "batch_size": preset.batch_size}
+    return {}
 
 
 def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str]]:
-    """Specs of the requested rows, and ``{row: reason}`` for rows that cannot run here."""
-    preset = config.resolved_preset()
-    wanted = list(config.models or ALIGNNET_ROWS + BASELINE_ROWS)
+    """Specs of the requested rows, and ``{row: reason}`` for rows that cannot run here
+    (an optional dependency that does not import; any other error is raised)."""
     specs, skipped = [], {}
-    for name in wanted:
-        if name in ALIGNNET_ROWS or name in ("AlignNet-aligned", "AlignNet-causal"):
-            from alignnet.evaluation.alignnet_adapter import (
-                ALIGNED_ROW,
-                FINETUNE_GRID,
-                NEURON_OF_ROW,
-                AlignNetAdapter,
-                alignnet_available,
-            )
-
-            why = alignnet_available()
-            if why:
-                skipped[name] = f"alignnet.api not importable ({why})"
-                continue
-
-            def build(
-                cfg: dict[str, Any], neuron: str = NEURON_OF_ROW[name], row: str = name
-            ) -> Model:
-                model = AlignNetAdapter(
-                    align=row == ALIGNED_ROW,
-                    causal=row == "AlignNet-causal",
-                    neuron=neuron,
-                    pretrain_epochs=config.epochs(preset.pretrain_epochs),
-                    finetune_epochs=config.epochs(preset.finetune_epochs),
-                    overrides=preset.alignnet_overrides,
-                )
-                model.configure(**cfg)
-                return model
-
-            specs.append(
-                ModelSpec(
-                    name,
-                    frozenset({DECODE, SIMULATE}),
-                    FINETUNE_GRID,
-                    build,
-                    pretrains=True,
-                    per_day_channels=True,
-                    aligns_new_days=name == "AlignNet-aligned",
-                    causal=name == "AlignNet-causal",
-                )
+    for name in config.models or DEFAULT_MODELS:
+        entry = MODEL_ROWS[name]
+        try:
+            if entry.requires:
+                importlib.import_module(entry.requires)
+            cls = estimator_class(name)
+        except ImportError as exc:
+            skipped[name] = (
+                f"{entry.requires} is not installed (optional: pip install {entry.requires})"
+                if entry.requires
+                else f"{entry.target.split(':')[0]} not importable ({type(exc).__name__}: {exc})"
             )
             continue
-        if name == "CEBRA":
-            try:
-                import cebra  # noqa: F401
-            except ImportError:
-                skipped[name] = "cebra is not installed (optional: pip install cebra)"
-                continue
-        extra = (
-            {"epochs": config.epochs(preset.epochs), "batch_size": preset.batch_size}
-            if name in NEURAL
-            else {}
-        )
-
-        def build(cfg: dict[str, Any], name: str = name, extra: dict = extra) -> Model:
-            return make_baseline(name, **{**cfg, **extra})
-
-        example = build(PARAM_GRIDS[name][0])
-        specs.append(
-            ModelSpec(
-                name,
-                baseline_tasks(name),
-                PARAM_GRIDS[name],
-                build,
-                pretrains=False,
-                causal=bool(getattr(example, "causal", False)),
-                per_day_channels=bool(getattr(example, "per_day_channels", False)),
-                aligns_new_days=bool(getattr(example, "aligns_new_days", False)),
-            )
-        )
+        proto = cls(**{**entry.params, **_budget(entry, config)})
+        specs.append(ModelSpec(name, proto, [dict(g) for g in cls.param_grid]))
     return specs, skipped
 
 
 # ---------------------------------------------------------------------- scoring
-def _predict(model: Model, task: str, windows: Windows) -> np.ndarray:
-    """Predictions for ``windows``; a model that takes the day gets one day at a time, with
-    that day's own channels."""
-    by_day = getattr(model, "uses_day", False)
+def _predict(model: Estimator, task: str, windows: Windows) -> np.ndarray:
+    """Predictions for ``windows``; a model that uses the day gets one day at a time, with
+    that day's own channels (and the windows' targets, if it uses them)."""
+    by_day = model.uses_day
     if task == SIMULATE:
         if not by_day:
             return model.simulate(windows.behavior)
@@ -315,12 +349,12 @@ def _predict(model: Model, task: str, windows: Windows) -> np.ndarray:
             pred = model.simulate(windows.behavior[sel], day=int(d))
             rates[sel, : pred.shape[1]] = pred
         return rates
-    if by_day and "day" in inspect.signature(model.predict).parameters:
+    if by_day:
         out = np.empty_like(windows.behavior)
         for d in windows.days.tolist():
             sel = windows.day == d
             # Gallego et al.'s CCA alignment matches trials by target (never by behaviour).
-            extra = {"target": windows.target[sel]} if getattr(model, "uses_target", False) else {}
+            extra = {"target": windows.target[sel]} if model.uses_target else {}
             out[sel] = model.predict(windows.day_spikes(d), day=int(d), **extra)
         return out
     return model.predict(windows.spikes)
@@ -388,18 +422,21 @@ def _val_score(task: str, val: Windows, pred: np.ndarray) -> float:
 
 
 def _tune(
-    spec: ModelSpec, proto: Model | None, fold: Fold, windows: Windows, task: str, seed: int, n: int
-) -> tuple[Model, dict[str, Any], list[dict[str, Any]]]:
-    """Fit the first ``n`` grid settings; keep the best on validation."""
+    spec: ModelSpec,
+    pretrained: Estimator | None,
+    fold: Fold,
+    windows: Windows,
+    task: str,
+    seed: int,
+    n: int,
+) -> tuple[Estimator, dict[str, Any], list[dict[str, Any]]]:
+    """Fit the first ``n`` grid settings (from a copy of the ``pretrained`` estimator, if
+    any, else from a clone of the prototype); keep the best on validation."""
     train, val = windows[fold.train], windows[fold.val]
     best, tried = None, []
     for cfg in spec.grid[:n]:
-        if proto is not None:
-            model = copy.deepcopy(proto)
-            model.configure(**cfg)  # type: ignore[attr-defined]
-        else:
-            model = spec.build(cfg)
-        model.fit(train, val, task=task, seed=seed)
+        start = copy.deepcopy(pretrained) if pretrained is not None else clone(spec.proto)
+        model = start.set_params(**cfg).fit(train, val, task=task, seed=seed)
         value = _val_score(task, val, _predict(model, task, val))
         tried.append({"setting": cfg, "val_score": value})
         if best is None or value > best[0]:
@@ -422,7 +459,7 @@ def run_cell(
     records, chosen, examples = [], [], {}
     # Folds with the same pretraining windows (every few-shot point) share one pretrained
     # model: pretraining depends only on those windows and the seed (deterministic on CPU).
-    pretrained: dict[bytes, Model] = {}
+    pretrained: dict[bytes, Estimator] = {}
     start = time.perf_counter()
     skipped: list[dict[str, Any]] = []
     for f_i, fold in enumerate(folds):
@@ -435,8 +472,8 @@ def run_cell(
             key = np.asarray(fold.pretrain, dtype=np.int64).tobytes()
             proto = pretrained.get(key)
             if proto is None:
-                proto = spec.build(spec.grid[0])
-                proto.pretrain(windows[fold.pretrain], seed=seed)  # type: ignore[attr-defined]
+                proto = clone(spec.proto).set_params(**spec.grid[0])
+                proto = proto.pretrain(windows[fold.pretrain], seed=seed)
                 pretrained[key] = proto
         train = windows[fold.train]
         seen = windows[np.union1d(fold.train, fold.pretrain if spec.pretrains else fold.train)]

@@ -1,18 +1,22 @@
-"""The paper's baselines (section 4.2) and simulation-only baselines, behind one protocol.
+"""The paper's baselines (section 4.2), simulation-only baselines and stabilised decoders.
 
-Every model meets `alignnet.models.baselines.base.Model`: ``fit(train, val, task=, seed=)``,
-``predict(spikes [N, C, L]) -> [N, D, L]``, ``simulate(behavior [N, D, L]) -> [N, C, L]``.
+Every model meets the estimator contract `alignnet.models.contract.Estimator`:
+``fit(train, val, task=, seed=) -> self``, ``predict(spikes [N, C, L], day=) -> [N, D, L]``,
+``simulate(behavior [N, D, L], day=) -> [N, C, L]``, flat parameters (``get_params`` /
+``set_params`` / ``clone``) and declared ``tasks``, ``causal``, ... flags.
 
-``PARAM_GRIDS`` declares each model's hyper-parameter search space as an ordered list of
+Each class declares its hyper-parameter search space as ``param_grid``, an ordered tuple of
 settings (the default first); the benchmark gives every model the same budget: the first
-``n_configs`` settings of its grid, each scored on the validation split.
+``n_configs`` settings, each scored on the validation split. ``PARAM_GRIDS`` reads them.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from alignnet.models.baselines.base import DECODE, SIMULATE, TASKS, Model
+from alignnet.models.contract import Estimator
 
 # name -> "module:class"; imported on use so listing names does not import torch.
 BASELINES: dict[str, str] = {
@@ -29,75 +33,52 @@ BASELINES: dict[str, str] = {
     "CCA-align": "alignnet.models.baselines.stabilized:CCAAlign",
 }
 
-PARAM_GRIDS: dict[str, list[dict[str, Any]]] = {
-    "Wiener": [{"n_lags": 4}, {"n_lags": 9}, {"n_lags": 2}, {"n_lags": 14}],
-    "GRU": [
-        {"hidden": 128, "lr": 3e-3},
-        {"hidden": 64, "lr": 3e-3},
-        {"hidden": 128, "lr": 1e-3},
-        {"hidden": 256, "lr": 1e-3},
-    ],
-    "MLP": [
-        {"n_lags": 4, "hidden": 256, "dropout": 0.2},
-        {"n_lags": 9, "hidden": 256, "dropout": 0.5},
-        {"n_lags": 2, "hidden": 128, "dropout": 0.1},
-        {"n_lags": 4, "hidden": 512, "dropout": 0.5, "weight_decay": 1e-4},
-    ],
-    "ResNet": [
-        {"width": 64, "blocks": 3},
-        {"width": 32, "blocks": 2},
-        {"width": 64, "blocks": 3, "lr": 3e-3},
-        {"width": 128, "blocks": 4},
-    ],
-    "ResNet+UNet": [
-        {"width": 32, "depth": 2},
-        {"width": 16, "depth": 2},
-        {"width": 32, "depth": 2, "lr": 3e-3},
-        {"width": 32, "depth": 3},
-    ],
-    "PoissonGLM": [{"n_lags": 5}, {"n_lags": 10}, {"n_lags": 2}, {"n_lags": 15}],
-    "BehaviorMLP": [
-        {"n_lags": 5, "hidden": 128},
-        {"n_lags": 10, "hidden": 128},
-        {"n_lags": 5, "hidden": 64, "lr": 3e-3},
-        {"n_lags": 10, "hidden": 256},
-    ],
-    "CEBRA": [{"output_dim": 16, "max_iterations": 2000}],
-    "FA+Procrustes": [
-        {"n_factors": 10},
-        {"n_factors": 6},
-        {"n_factors": 16},
-        {"n_factors": 10, "n_lags": 9},
-    ],
-    "CCA-align": [
-        {"n_components": 10},
-        {"n_components": 6},
-        {"n_components": 16},
-        {"n_components": 10, "n_lags": 9},
-    ],
-}
-
 # Keyword arguments that only the neural baselines take (training length and batch size).
 NEURAL = frozenset({"GRU", "MLP", "ResNet", "ResNet+UNet", "BehaviorMLP"})
 
+#: The contract every baseline meets (kept under its old name).
+Model = Estimator
 
-def make_baseline(name: str, **params: Any) -> Model:
-    """Instantiate baseline ``name`` (a key of ``BASELINES``) with ``params``."""
-    import importlib
 
+def baseline_class(name: str) -> type[Estimator]:
+    """The class of baseline ``name`` (a key of ``BASELINES``)."""
     if name not in BASELINES:
         raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
     module_name, cls_name = BASELINES[name].split(":")
-    return getattr(importlib.import_module(module_name), cls_name)(**params)
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def make_baseline(name: str, **params: Any) -> Estimator:
+    """Instantiate baseline ``name`` (a key of ``BASELINES``) with ``params``."""
+    return baseline_class(name)(**params)
 
 
 def baseline_tasks(name: str) -> frozenset[str]:
-    """Tasks baseline ``name`` can do (without building it)."""
-    if name in ("PoissonGLM", "BehaviorMLP"):
-        return frozenset({SIMULATE})
-    if name in ("CEBRA", "FA+Procrustes", "CCA-align"):
-        return frozenset({DECODE})
-    return TASKS
+    """Tasks baseline ``name`` can do (its class's ``tasks``)."""
+    return baseline_class(name).tasks
 
 
-__all__ = ["BASELINES", "NEURAL", "PARAM_GRIDS", "Model", "baseline_tasks", "make_baseline"]
+class _ParamGrids(Mapping[str, list[dict[str, Any]]]):
+    """``{name: its class's param_grid}``, read on use (imports the class)."""
+
+    def __getitem__(self, name: str) -> list[dict[str, Any]]:
+        return [dict(s) for s in baseline_class(name).param_grid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BASELINES)
+
+    def __len__(self) -> int:
+        return len(BASELINES)
+
+
+PARAM_GRIDS: Mapping[str, list[dict[str, Any]]] = _ParamGrids()
+
+__all__ = [
+    "BASELINES",
+    "NEURAL",
+    "PARAM_GRIDS",
+    "Model",
+    "baseline_class",
+    "baseline_tasks",
+    "make_baseline",
+]

@@ -1,4 +1,4 @@
-"""The one model protocol every benchmarked model meets, and helpers the baselines share.
+"""Helpers the baselines share; the contract they meet is `alignnet.models.contract.Estimator`.
 
 Shapes at this boundary are windows: spikes ``[N, C, L]`` (counts per bin), behaviour
 ``[N, D, L]`` (the units of the data), simulated rates ``[N, C, L]`` (expected counts per bin).
@@ -6,48 +6,14 @@ Shapes at this boundary are windows: spikes ``[N, C, L]`` (counts per bin), beha
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
-
 import numpy as np
 
-from alignnet.data.windows import Windows
 from alignnet.errors import DataError
+from alignnet.models.contract import Estimator, check_task  # noqa: F401 - re-exported
 from alignnet.names import DECODE, SIMULATE, TASKS  # noqa: F401 - re-exported
 
-
-@runtime_checkable
-class Model(Protocol):
-    """What the benchmark needs of a model (AlignNet and every baseline).
-
-    Attributes:
-        name: row label in tables and figures.
-        tasks: the tasks the model can do, a subset of ``{"decode", "simulate"}``.
-        causal: True when an output bin depends only on the current and earlier input bins.
-    """
-
-    name: str
-    tasks: frozenset[str]
-    causal: bool
-
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
-        """Fit for ``task`` on ``train``; ``val`` (same days' held-out trials) for early stop."""
-
-    def predict(self, spikes: np.ndarray) -> np.ndarray:
-        """Decode: ``[N, C, L]`` counts -> ``[N, D, L]`` behaviour."""
-
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
-        """Simulate: ``[N, D, L]`` behaviour -> ``[N, C, L]`` non-negative rates per bin."""
-
-    def hyperparameters(self) -> dict[str, Any]:
-        """JSON-serialisable settings, saved beside the results."""
-
-
-def check_task(model: Model, task: str) -> None:
-    """Raise ``ValueError`` if ``model`` cannot do ``task``."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; expected one of {sorted(TASKS)}")
-    if task not in model.tasks:
-        raise ValueError(f"{model.name} cannot {task} (it does {sorted(model.tasks)})")
+#: The protocol every benchmarked model meets is the estimator contract.
+Model = Estimator
 
 
 def lagged_features(x: np.ndarray, *, lags: range | list[int]) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 
 from alignnet.data.windows import Windows
 from alignnet.models.baselines.base import DECODE, check_task, check_windows_input
+from alignnet.models.contract import Estimator
 
 
 @contextlib.contextmanager
@@ -45,18 +46,21 @@ def _bins(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32).transpose(0, 2, 1).reshape(-1, x.shape[1])
 
 
-class CebraDecoder:
+class CebraDecoder(Estimator):
     """CEBRA-Behavior (offset10 model, cosine, temperature 1) and a cosine kNN readout.
 
     Args:
         output_dim: embedding size.
         max_iterations: CEBRA training steps.
         k_grid: kNN neighbour counts, chosen on the validation windows.
+
+    Fitted attributes: ``chosen_k``, the CEBRA model and the kNN readout.
     """
 
     name = "CEBRA"
     tasks = frozenset({DECODE})
     causal = False
+    param_grid = ({"output_dim": 16, "max_iterations": 2000},)
 
     def __init__(
         self,
@@ -79,7 +83,7 @@ class CebraDecoder:
             "k": self.chosen_k,
         }
 
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> CebraDecoder:
         import cebra
         from sklearn.neighbors import KNeighborsRegressor
 
@@ -118,12 +122,10 @@ class CebraDecoder:
                 best = (err, k, knn)
         assert best is not None
         _, self.chosen_k, self._knn = best
+        return self
 
-    def predict(self, spikes: np.ndarray) -> np.ndarray:
+    def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         spikes = check_windows_input(spikes, n_rows=self._n_in, name="spikes")
         out = self._knn.predict(self._model.transform(_bins(spikes)))
         n, length = spikes.shape[0], spikes.shape[2]
         return out.reshape(n, length, -1).transpose(0, 2, 1).astype(np.float32)
-
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
-        raise ValueError("CEBRA only decodes")

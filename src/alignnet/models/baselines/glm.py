@@ -22,10 +22,11 @@ from alignnet.models.baselines.base import (
 )
 from alignnet.models.baselines.mlp import LaggedMLP
 from alignnet.models.baselines.neural import NeuralWindowModel, poisson_loss
+from alignnet.models.contract import Estimator
 from alignnet.utils.seeding import seed_everything
 
 
-class PoissonGLM:
+class PoissonGLM(Estimator):
     """Linear-nonlinear-Poisson model: ``rate[c, t] = exp(b_c + w_c . features[t])``.
 
     Fitted by full-batch L-BFGS on the Poisson likelihood with an L2 penalty chosen on the
@@ -35,11 +36,14 @@ class PoissonGLM:
         n_lags: half-width of the behaviour lag range, bins.
         l2_grid: candidate L2 penalties (per sample).
         max_iter: L-BFGS iterations per fit.
+
+    Fitted attributes: ``chosen_l2`` and the weights.
     """
 
     name = "PoissonGLM"
     tasks = frozenset({SIMULATE})
     causal = False
+    param_grid = ({"n_lags": 5}, {"n_lags": 10}, {"n_lags": 2}, {"n_lags": 15})
 
     def __init__(
         self,
@@ -80,7 +84,7 @@ class PoissonGLM:
         opt.step(closure)
         return w.detach(), b.detach()
 
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> PoissonGLM:
         check_task(self, task)
         seed_everything(seed)
         self._norm = NormStats.fit(train)
@@ -97,8 +101,9 @@ class PoissonGLM:
         assert best is not None
         _, self.chosen_l2, w, b = best
         self._weights = (w, b)
+        return self
 
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
+    def simulate(self, behavior: np.ndarray, *, day: int | None = None) -> np.ndarray:
         if self._weights is None:
             raise RuntimeError(f"{self.name}: call fit(..., task='simulate') first")
         behavior = check_windows_input(behavior, n_rows=self._n_in, name="behavior")
@@ -106,9 +111,6 @@ class PoissonGLM:
         rates = (self._features(behavior) @ w + b).clamp_max(20).exp().numpy()
         n, length = behavior.shape[0], behavior.shape[2]
         return rates.reshape(n, length, -1).transpose(0, 2, 1).astype(np.float32)
-
-    def predict(self, spikes: np.ndarray) -> np.ndarray:
-        raise ValueError(f"{self.name} only simulates")
 
 
 class BehaviorMLP(NeuralWindowModel):
@@ -122,9 +124,16 @@ class BehaviorMLP(NeuralWindowModel):
     name = "BehaviorMLP"
     tasks = frozenset({SIMULATE})
     causal = False
+    param_grid = (
+        {"n_lags": 5, "hidden": 128},
+        {"n_lags": 10, "hidden": 128},
+        {"n_lags": 5, "hidden": 64, "lr": 3e-3},
+        {"n_lags": 10, "hidden": 256},
+    )
 
     def __init__(self, *, n_lags: int = 5, hidden: int = 128, **train: Any) -> None:
-        super().__init__(n_lags=n_lags, hidden=hidden, **train)
+        self.n_lags, self.hidden = n_lags, hidden
+        super().__init__(**train)
 
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         n_lags = self.arch["n_lags"]

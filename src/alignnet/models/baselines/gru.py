@@ -32,9 +32,16 @@ class GRUBaseline(NeuralWindowModel):
 
     name = "GRU"
     causal = True
+    param_grid = (
+        {"hidden": 128, "lr": 3e-3},
+        {"hidden": 64, "lr": 3e-3},
+        {"hidden": 128, "lr": 1e-3},
+        {"hidden": 256, "lr": 1e-3},
+    )
 
     def __init__(self, *, hidden: int = 128, layers: int = 1, dropout: float = 0.0, **train):
-        super().__init__(hidden=hidden, layers=layers, dropout=dropout, **train)
+        self.hidden, self.layers, self.dropout = hidden, layers, dropout
+        super().__init__(**train)
 
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch

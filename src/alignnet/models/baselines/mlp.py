@@ -91,6 +91,12 @@ class MLPBaseline(NeuralWindowModel):
 
     name = "MLP"
     causal = True
+    param_grid = (
+        {"n_lags": 4, "hidden": 256, "dropout": 0.2},
+        {"n_lags": 9, "hidden": 256, "dropout": 0.5},
+        {"n_lags": 2, "hidden": 128, "dropout": 0.1},
+        {"n_lags": 4, "hidden": 512, "dropout": 0.5, "weight_decay": 1e-4},
+    )
 
     def __init__(
         self,
@@ -103,7 +109,8 @@ class MLPBaseline(NeuralWindowModel):
     ) -> None:
         if n_lags < 0:
             raise ValueError(f"n_lags must be >= 0, got {n_lags}")
-        super().__init__(n_lags=n_lags, hidden=hidden, layers=layers, dropout=dropout, **train)
+        self.n_lags, self.hidden, self.layers, self.dropout = n_lags, hidden, layers, dropout
+        super().__init__(**train)
 
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch

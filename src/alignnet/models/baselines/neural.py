@@ -29,6 +29,7 @@ from alignnet.models.baselines.base import (
     check_task,
     check_windows_input,
 )
+from alignnet.models.contract import Estimator
 from alignnet.utils.seeding import seed_everything
 
 
@@ -66,8 +67,9 @@ def predict_module(module: nn.Module, inputs: np.ndarray, *, batch_size: int) ->
     return torch.cat(outs).numpy().astype(np.float32)
 
 
-class NeuralWindowModel:
-    """Base class: subclasses set ``name``/``causal`` and implement `build`.
+class NeuralWindowModel(Estimator):
+    """Base class: subclasses set ``name``/``causal``, take their architecture parameters
+    as keywords (kept as attributes of the same names, see `arch`) and implement `build`.
 
     Args (keyword-only, shared by every neural baseline; they fill a `TrainConfig`):
         epochs: maximum training epochs (early stopping on the validation loss).
@@ -77,7 +79,7 @@ class NeuralWindowModel:
         patience: epochs without validation improvement before stopping.
         device: torch device string (``"auto"``: CUDA if present); CPU is bit-reproducible.
 
-    Attributes:
+    Fitted attributes:
         norm_stats: task -> `NormStats` fitted on that task's training windows.
         histories: task -> `TrainHistory` of the last fit.
     """
@@ -95,11 +97,9 @@ class NeuralWindowModel:
         weight_decay: float = 0.0,
         patience: int = 10,
         device: str = "cpu",
-        **arch: Any,
     ) -> None:
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
         self.weight_decay, self.patience, self.device = weight_decay, patience, device
-        self.arch = arch
         self._modules: dict[str, nn.Module] = {}
         self.norm_stats: dict[str, NormStats] = {}
         self._shapes: dict[str, tuple[int, int]] = {}
@@ -109,6 +109,12 @@ class NeuralWindowModel:
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         """A module mapping ``[B, n_in, length]`` to ``[B, n_out, length]`` for ``task``."""
         raise NotImplementedError
+
+    @property
+    def arch(self) -> dict[str, Any]:
+        """The architecture parameters (the subclass's own constructor parameters)."""
+        base = NeuralWindowModel.param_names()
+        return {k: v for k, v in self.get_params().items() if k not in base}
 
     # ------------------------------------------------------------------ protocol
     def hyperparameters(self) -> dict[str, Any]:
@@ -145,7 +151,7 @@ class NeuralWindowModel:
             y = np.asarray(windows.spikes, dtype=np.float32)
         return {"x": torch.from_numpy(x), "y": torch.from_numpy(y)}
 
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> NeuralWindowModel:
         check_task(self, task)
         seed_everything(seed)
         self.norm_stats[task] = NormStats.fit(train)
@@ -166,19 +172,20 @@ class NeuralWindowModel:
         )
         module.eval()
         self._modules[task] = module
+        return self
 
     def _check_fitted(self, task: str) -> None:
         if task not in self._modules:
             raise RuntimeError(f"{self.name}: call fit(..., task={task!r}) first")
 
-    def predict(self, spikes: np.ndarray) -> np.ndarray:
+    def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         self._check_fitted(DECODE)
         spikes = check_windows_input(spikes, n_rows=self._shapes[DECODE][0], name="spikes")
         norm = self.norm_stats[DECODE]
         z = predict_module(self._modules[DECODE], norm.transform_spikes(spikes), batch_size=256)
         return norm.inverse_behavior(z)
 
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
+    def simulate(self, behavior: np.ndarray, *, day: int | None = None) -> np.ndarray:
         self._check_fitted(SIMULATE)
         behavior = check_windows_input(behavior, n_rows=self._shapes[SIMULATE][0], name="behavior")
         inputs = self.norm_stats[SIMULATE].transform_behavior(behavior)

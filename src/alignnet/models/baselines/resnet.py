@@ -94,9 +94,16 @@ class ResNetBaseline(NeuralWindowModel):
 
     name = "ResNet"
     causal = False
+    param_grid = (
+        {"width": 64, "blocks": 3},
+        {"width": 32, "blocks": 2},
+        {"width": 64, "blocks": 3, "lr": 3e-3},
+        {"width": 128, "blocks": 4},
+    )
 
     def __init__(self, *, width: int = 64, blocks: int = 3, kernel: int = 5, **train):
-        super().__init__(width=width, blocks=blocks, kernel=kernel, **train)
+        self.width, self.blocks, self.kernel = width, blocks, kernel
+        super().__init__(**train)
 
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch
@@ -114,9 +121,16 @@ class ResNetUNetBaseline(NeuralWindowModel):
 
     name = "ResNet+UNet"
     causal = False
+    param_grid = (
+        {"width": 32, "depth": 2},
+        {"width": 16, "depth": 2},
+        {"width": 32, "depth": 2, "lr": 3e-3},
+        {"width": 32, "depth": 3},
+    )
 
     def __init__(self, *, width: int = 32, depth: int = 2, kernel: int = 5, **train):
-        super().__init__(width=width, depth=depth, kernel=kernel, **train)
+        self.width, self.depth, self.kernel = width, depth, kernel
+        super().__init__(**train)
 
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         a = self.arch

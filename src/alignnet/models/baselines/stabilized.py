@@ -45,6 +45,7 @@ from alignnet.data.windows import Windows
 from alignnet.errors import DataError
 from alignnet.models.baselines.base import DECODE, check_task
 from alignnet.models.baselines.wiener import DEFAULT_ALPHAS, RidgePath, _design, _targets
+from alignnet.models.contract import Estimator
 
 _MIN_VAR = 1e-8
 
@@ -109,14 +110,22 @@ class _LatentWiener:
         return out.reshape(z.shape[0], z.shape[2], -1).transpose(0, 2, 1).astype(np.float32)
 
 
-class _AlignedDecoder:
-    """What both stabilised decoders share: protocol attributes, fit checks, per-day cache."""
+class _AlignedDecoder(Estimator):
+    """What both stabilised decoders share: contract flags, fit checks, per-day cache.
+
+    Fitted attributes: ``train_days``, ``window_len``, ``alignment_info`` (day -> what the
+    alignment of that day found), the latent Wiener filter and the per-day cache.
+    """
 
     name = "stabilized"
     tasks = frozenset({DECODE})
     causal = True
     uses_day = True  # predict() takes the day: each day gets its own alignment
-    aligns_new_days = True  # predict() aligns a new day from its own unlabelled spikes
+
+    @property
+    def aligns_new_days(self) -> bool:
+        """predict() aligns a new day from its own unlabelled spikes (unless align=False)."""
+        return self.align
 
     def __init__(self, *, n_lags: int, alphas: tuple[float, ...], align: bool) -> None:
         if n_lags < 0:
@@ -152,9 +161,6 @@ class _AlignedDecoder:
         if day is None or day not in self._cache or self._cache[day][0] != key:
             return None
         return self._cache[day][1]
-
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
-        raise ValueError(f"{self.name} cannot simulate (it does ['decode'])")
 
 
 # ---------------------------------------------------------------------- FA + Procrustes
@@ -278,6 +284,12 @@ class FAProcrustes(_AlignedDecoder):
 
     name = "FA+Procrustes"
     per_day_channels = False  # compares each channel's loadings across days
+    param_grid = (
+        {"n_factors": 10},
+        {"n_factors": 6},
+        {"n_factors": 16},
+        {"n_factors": 10, "n_lags": 9},
+    )
 
     def __init__(
         self,
@@ -310,7 +322,7 @@ class FAProcrustes(_AlignedDecoder):
             "method": "Degenhart et al. 2020 (FA + Procrustes on stable channels)",
         }
 
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> _AlignedDecoder:
         """Fit the reference FA model and the Wiener filter (``task="decode"`` only).
 
         Raises:
@@ -347,6 +359,7 @@ class FAProcrustes(_AlignedDecoder):
         z_tr, z_va = self._latents(train.spikes, None), self._latents(val.spikes, None)
         self._decoder = _LatentWiener(self.n_lags, self.alphas)
         self._decoder.fit(z_tr, train.behavior, z_va, val.behavior)
+        return self
 
     def _latents(
         self, spikes: np.ndarray, rotation: tuple[_FAModel, np.ndarray] | None
@@ -386,7 +399,7 @@ class FAProcrustes(_AlignedDecoder):
             }
         return model, rotation
 
-    def predict(self, spikes: np.ndarray, day: int | None = None) -> np.ndarray:
+    def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         """Decode ``[N, C, L]`` counts of one day -> ``[N, D, L]`` behaviour.
 
         ``day``: a training day (or ``align=False``) uses the reference FA model; any other
@@ -500,6 +513,12 @@ class CCAAlign(_AlignedDecoder):
     name = "CCA-align"
     uses_target = True  # predict() takes the windows' target labels (condition averages)
     per_day_channels = True  # each day has its own PCA: days may have different channels
+    param_grid = (
+        {"n_components": 10},
+        {"n_components": 6},
+        {"n_components": 16},
+        {"n_components": 10, "n_lags": 9},
+    )
 
     def __init__(
         self,
@@ -540,7 +559,7 @@ class CCAAlign(_AlignedDecoder):
             z = mapping(z)
         return _windows_of(z, spikes.shape[0], spikes.shape[2])
 
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> _AlignedDecoder:
         """Fit each training day's PCA and CCA map, then the Wiener filter."""
         self._check_fit(train, val, task)
         self.seed = int(seed)
@@ -577,6 +596,7 @@ class CCAAlign(_AlignedDecoder):
         y_va = np.concatenate([val.behavior[val.day == d] for d in val_days])
         self._decoder = _LatentWiener(self.n_lags, self.alphas)
         self._decoder.fit(z_tr, y_tr, z_va, y_va)
+        return self
 
     def _fit_day(
         self, spikes: np.ndarray, target: np.ndarray | None, day: int | None
@@ -662,7 +682,7 @@ class CCAAlign(_AlignedDecoder):
         return _windows_of(z, spikes.shape[0], spikes.shape[2])
 
     def predict(
-        self, spikes: np.ndarray, day: int | None = None, target: np.ndarray | None = None
+        self, spikes: np.ndarray, *, day: int | None = None, target: np.ndarray | None = None
     ) -> np.ndarray:
         """Decode ``[N, C_day, L]`` counts of one day -> ``[N, D, L]`` behaviour.
 

@@ -23,6 +23,7 @@ from alignnet.models.baselines.base import (
     check_windows_input,
     lagged_features,
 )
+from alignnet.models.contract import Estimator
 
 DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
 
@@ -60,17 +61,20 @@ class RidgePath:
         return ((x - self.x_mean) / self.x_std) @ self.weights(alpha) + self.y_mean
 
 
-class WienerFilter:
+class WienerFilter(Estimator):
     """Linear decoder / simulator on lagged bins, ridge penalty chosen on validation data.
 
     Args:
         n_lags: number of past bins besides the current one (decode); half-width (simulate).
         alphas: candidate ridge penalties.
+
+    Fitted attributes: ``chosen_alpha`` (task -> penalty), the per-task ridge fits.
     """
 
     name = "Wiener"
     tasks = TASKS
     causal = True
+    param_grid = ({"n_lags": 4}, {"n_lags": 9}, {"n_lags": 2}, {"n_lags": 14})
 
     def __init__(self, *, n_lags: int = 4, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> None:
         if n_lags < 0:
@@ -88,7 +92,7 @@ class WienerFilter:
     def hyperparameters(self) -> dict[str, Any]:
         return {"n_lags": self.n_lags, "alpha": dict(self.chosen_alpha)}
 
-    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> None:
+    def fit(self, train: Windows, val: Windows, *, task: str, seed: int) -> WienerFilter:
         check_task(self, task)
         if task == DECODE:
             x_tr, y_tr, x_va, y_va = train.spikes, train.behavior, val.spikes, val.behavior
@@ -107,6 +111,7 @@ class WienerFilter:
         both_y = np.concatenate([y_tr, y_va])
         self._fits[task] = RidgePath(_design(both_x, lags), _targets(both_y))
         self._n_in[task] = x_tr.shape[1]
+        return self
 
     def _apply(self, task: str, x: np.ndarray, name: str) -> np.ndarray:
         if task not in self._fits:
@@ -116,8 +121,8 @@ class WienerFilter:
         n, length = x.shape[0], x.shape[2]
         return out.reshape(n, length, -1).transpose(0, 2, 1).astype(np.float32)
 
-    def predict(self, spikes: np.ndarray) -> np.ndarray:
+    def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         return self._apply(DECODE, spikes, "spikes")
 
-    def simulate(self, behavior: np.ndarray) -> np.ndarray:
+    def simulate(self, behavior: np.ndarray, *, day: int | None = None) -> np.ndarray:
         return np.maximum(self._apply(SIMULATE, behavior, "behavior"), 0.0)
