@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.evaluation.cells import cell_stem
 from alignnet.evaluation.tables import summarize
 from alignnet.names import FEATURED_ORDER  # noqa: F401 - re-exported
 from alignnet.utils.atomic import atomic_path
@@ -48,12 +49,10 @@ def featured_model(cells: Sequence[dict[str, Any]]) -> str | None:
 
 
 def _examples(out: Path, cells: Sequence[dict[str, Any]], model: str, protocol: str) -> dict | None:
-    from alignnet.evaluation.benchmark import _cell_stem
-
     seeds = sorted(c["seed"] for c in cells if c["model"] == model and c["protocol"] == protocol)
     if not seeds:
         return None
-    path = out / "cells" / (_cell_stem(model, protocol, seeds[0]) + ".npz")
+    path = out / "cells" / (cell_stem(model, protocol, seeds[0]) + ".npz")
     if not path.is_file():
         return None
     with np.load(path) as z:

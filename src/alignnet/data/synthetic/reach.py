@@ -368,7 +368,7 @@ def _prep_envelope(times: np.ndarray, plan: ReachPlan, decay_s: float) -> np.nda
 # ---------------------------------------------------------------------- sessions
 def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> Session:
     # imported here: `neurons` imports the joystick regime's config, which imports this module
-    from alignnet.data.synthetic.neurons import spike_samples_from_log_rate
+    from alignnet.data.synthetic.spiking import spike_samples_from_log_rate
 
     plan_rng, hand_rng, gain_rng, spike_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence([seed, _DAY_TAG, day]).spawn(4)

@@ -1,0 +1,103 @@
+"""Output files of a benchmark run: ``results.csv`` and ``results.json``, and the check that a
+run never replaces such files it did not write (``table1.md`` and the figures are written by
+`alignnet.evaluation.tables` and `alignnet.evaluation.figures`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from alignnet.evaluation.presets import ModelSpec
+from alignnet.utils.atomic import write_json_atomic, write_text_atomic
+
+
+def causal_flags(cells: Sequence[dict[str, Any]]) -> dict[str, bool]:
+    return {c["model"]: bool(c.get("causal", False)) for c in cells}
+
+
+#: Key in ``results.json`` that marks an output folder as written by `run_benchmark`.
+OUTPUT_MARKER = "alignnet_benchmark"
+_OUTPUT_FILES = ("results.csv", "results.json", "table1.md")
+
+
+def check_outputs(out: Path, *, overwrite: bool = False) -> None:
+    """Refuse to replace ``results.csv`` / ``results.json`` / ``table1.md`` in ``out`` that a
+    benchmark run did not write (the user's own files), unless ``overwrite``.
+
+    A folder is the benchmark's own when its ``results.json`` carries `OUTPUT_MARKER` (or,
+    written before the marker existed, the runner's ``config``/``records``/``cells`` keys);
+    reruns and resumes there go on without ``overwrite``.
+
+    Raises:
+        OutputError: naming the files and the ``--overwrite`` flag.
+    """
+    from alignnet.errors import OutputError
+
+    present = [name for name in _OUTPUT_FILES if (Path(out) / name).exists()]
+    if not present or overwrite or _written_by_benchmark(Path(out) / "results.json"):
+        return
+    raise OutputError(
+        f"{out}: {present} exist and were not written by alignnet benchmark; choose another "
+        "--out or pass --overwrite to replace them"
+    )
+
+
+def _written_by_benchmark(results_json: Path) -> bool:
+    try:
+        data = json.loads(results_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    return OUTPUT_MARKER in data or {"config", "records", "cells"} <= set(data)
+
+
+def write_outputs(
+    config: Any,
+    info: dict[str, Any],
+    protocols: list[str],
+    specs: Sequence[ModelSpec],
+    skipped: dict[str, str],
+    cells: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+) -> dict[str, Path]:
+    import csv
+    import io
+    import platform
+
+    import torch
+
+    columns = [
+        "model", "protocol", "seed", "fold", "task", "test", "test_day", "days_apart", "shots",
+        "n_train_windows", "n_test_windows", "r2", "pcc", "bits_per_spike", "fr_error",
+    ]  # fmt: skip
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    csv_path, json_path = config.out / "results.csv", config.out / "results.json"
+    write_json_atomic(  # first: its marker makes the folder the benchmark's own
+        json_path,
+        {
+            OUTPUT_MARKER: 1,
+            "config": {**asdict(config), "out": str(config.out)},
+            "preset": asdict(config.resolved_preset()),
+            "data": info,
+            "protocols": protocols,
+            "models": {s.name: {"tasks": sorted(s.tasks), "causal": s.causal} for s in specs},
+            "skipped": skipped,
+            "hardware": {
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+                "torch": torch.__version__,
+                "threads": config.threads,
+            },
+            "cells": [{k: v for k, v in c.items() if k != "records"} for c in cells],
+            "records": records,
+        },
+    )
+    write_text_atomic(csv_path, buf.getvalue())
+    return {"results.csv": csv_path, "results.json": json_path}
