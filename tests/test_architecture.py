@@ -131,3 +131,28 @@ def test_resolve_finds_known_modules(a: str, b: str) -> None:
 def test_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_lazy_group_surfaces_import_errors_of_real_commands() -> None:
+    import click
+
+    from alignnet.cli.lazy import LazyGroup
+
+    group = LazyGroup("g", lazy_commands={"broken": "alignnet.no_such_module:cmd"})
+    ctx = click.Context(group)
+    assert group.list_commands(ctx) == ["broken"]
+    assert group.get_command(ctx, "unknown") is None  # an unknown name: "no such command"
+    with pytest.raises(ImportError):
+        group.get_command(ctx, "broken")  # a real command that fails to import: the error
+
+
+def test_one_mac_counter() -> None:
+    import torch
+
+    from alignnet.evaluation import accounting
+    from alignnet.training import flops
+
+    assert accounting.layer_macs is flops.layer_macs
+    conv = torch.nn.ConvTranspose1d(4, 6, 3)
+    x = torch.zeros(2, 4, 10)
+    assert flops._macs(conv, (x,), conv(x)) == flops.layer_macs(conv, x, conv(x)) == 2 * 4 * 10 * 6 * 3

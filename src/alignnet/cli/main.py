@@ -3,11 +3,10 @@ only when used, so `alignnet --help` and the data commands do not pay for import
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from alignnet import __version__
+from alignnet.cli.lazy import LazyGroup  # noqa: F401 - also re-exported
 
 # name -> "module:attribute"; one line per command, each a thin layer over the Python API.
 COMMANDS: dict[str, str] = {
@@ -26,21 +25,11 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A click group whose sub-commands are imported on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        return getattr(importlib.import_module(module_name), attr)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="alignnet")
 def cli() -> None:
     """AlignNet: align intracortical spikes and behaviour across days; decode and simulate."""

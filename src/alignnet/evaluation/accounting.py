@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from alignnet.training.flops import TRANSPOSED_LAYERS, WEIGHT_LAYERS, layer_macs  # noqa: F401
+
 E_AC_PJ = 0.9
 E_MAC_PJ = 4.6
 
@@ -45,8 +47,6 @@ ASSUMPTIONS = (
     "Per window: totals of the example batch divided by its number of windows.",
 )
 
-WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-TRANSPOSED_LAYERS = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
 
 @dataclass
@@ -157,19 +157,6 @@ def _si(value: float) -> str:
         if abs(value) >= size:
             return f"{value / size:.2f}{unit}"
     return f"{value:.0f}"
-
-
-def layer_macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> int:
-    """Multiply-accumulates of one conv / transposed conv / linear call (whole batch)."""
-    if isinstance(module, nn.Linear):
-        return output.numel() * module.in_features
-    if isinstance(module, WEIGHT_LAYERS):
-        per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
-        return output.numel() * per_output
-    if isinstance(module, TRANSPOSED_LAYERS):
-        per_input = (module.out_channels // module.groups) * math.prod(module.kernel_size)
-        return inputs.numel() * per_input
-    raise TypeError(f"not a weight layer: {type(module).__name__}")
 
 
 def input_kind(x: torch.Tensor) -> tuple[str, float]:

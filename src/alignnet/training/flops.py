@@ -14,17 +14,29 @@ from typing import Any
 import torch
 from torch import nn
 
+#: Layers with weights that multiply-accumulate (the only ones counted).
+WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+TRANSPOSED_LAYERS = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
-def _macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> int:
+
+def layer_macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) -> int:
+    """Multiply-accumulates of one conv / transposed conv / linear call (whole batch): the
+    project's one MAC counter (`count_macs` and `alignnet.evaluation.accounting` use it)."""
     if isinstance(module, nn.Linear):
         return output.numel() * module.in_features
-    if isinstance(module, nn.modules.conv._ConvTransposeNd):
-        x = inputs[0]
-        k = math.prod(module.kernel_size)
-        return x.numel() * module.out_channels * k // module.groups
-    if isinstance(module, nn.modules.conv._ConvNd):
-        k = math.prod(module.kernel_size)
-        return output.numel() * (module.in_channels // module.groups) * k
+    if isinstance(module, WEIGHT_LAYERS):
+        per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
+        return output.numel() * per_output
+    if isinstance(module, TRANSPOSED_LAYERS):
+        per_input = (module.out_channels // module.groups) * math.prod(module.kernel_size)
+        return inputs.numel() * per_input
+    raise TypeError(f"not a weight layer: {type(module).__name__}")
+
+
+def _macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> int:
+    """`layer_macs` of a forward hook's call; 0 for layers without weights."""
+    if isinstance(module, WEIGHT_LAYERS + TRANSPOSED_LAYERS):
+        return layer_macs(module, inputs[0], output)
     return 0
 
 
