@@ -125,6 +125,8 @@ class CebraDecoder(Estimator):
         return self
 
     def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
+        if not hasattr(self, "_knn"):
+            raise RuntimeError(f"{self.name}: call fit(..., task='decode') first")
         spikes = check_windows_input(spikes, n_rows=self._n_in, name="spikes")
         out = self._knn.predict(self._model.transform(_bins(spikes)))
         n, length = spikes.shape[0], spikes.shape[2]
