@@ -133,3 +133,22 @@ def test_block_with_trainable_spiking_inner_layer_trains():
     loss = (block(x) - x).square().mean()
     loss.backward()
     assert block.inner.gain.grad is not None and block.inner.gain.grad != 0
+
+
+def test_float_planes_equal_integer_planes_and_tracing_block_equals_block():
+    """One bit-plane definition: the exportable float form gives the block's exact result."""
+    from alignnet.models.bitplane import (
+        BitplaneBlock,
+        float_planes,
+        integer_to_planes,
+    )
+    from alignnet.realtime.export import TracingBitplane
+
+    levels = torch.arange(256, dtype=torch.int32)
+    assert torch.equal(float_planes(levels.float(), 8), integer_to_planes(levels, 8))
+    block = BitplaneBlock()
+    block.train()
+    block(torch.rand(4, 5) * 3)  # calibrate the running max
+    block.eval()
+    x = torch.randn(3, 7) * 2
+    assert torch.equal(TracingBitplane(block, None)(x), block(x))

@@ -66,10 +66,20 @@ def plane_weights(n_bits: int, *, dtype: torch.dtype = torch.float32, device=Non
     return 2.0 ** torch.arange(n_bits - 1, -1, -1, dtype=dtype, device=device)
 
 
+def bitplane_scale(top: torch.Tensor, n_bits: int, dtype: torch.dtype) -> torch.Tensor:
+    """Quantisation step of a block whose activations reach ``top``: ``top / (2^n - 1)``
+    (at least 1e-12), as ``dtype`` (`BitplaneBlock.scale`, the export's `TracingBitplane`)."""
+    return (top / (2**n_bits - 1)).clamp_min(1e-12).to(dtype)
+
+
+def quantize_levels(x: torch.Tensor, scale: torch.Tensor | float, n_bits: int = 8) -> torch.Tensor:
+    """``round(x / scale)`` clipped to ``[0, 2^n - 1]``, in ``x``'s dtype."""
+    return torch.round(x / scale).clamp_(0, 2**n_bits - 1)
+
+
 def quantize(x: torch.Tensor, scale: torch.Tensor | float, n_bits: int = 8) -> torch.Tensor:
     """``round(x / scale)`` clipped to ``[0, 2^n - 1]``, as int32 (same shape as ``x``)."""
-    levels = 2**n_bits - 1
-    return torch.round(x / scale).clamp_(0, levels).to(torch.int32)
+    return quantize_levels(x, scale, n_bits).to(torch.int32)
 
 
 def integer_to_planes(integers: torch.Tensor, n_bits: int = 8, *, dtype=torch.float32):
@@ -79,10 +89,25 @@ def integer_to_planes(integers: torch.Tensor, n_bits: int = 8, *, dtype=torch.fl
     return ((integers.unsqueeze(0) >> shifts) & 1).to(dtype)
 
 
-def decode_planes(planes: torch.Tensor, scale: torch.Tensor | float) -> torch.Tensor:
-    """Planes ``[n_bits, ...]`` (MSB first, any real values) -> ``scale * sum_k 2^k B_k``."""
-    weights = plane_weights(planes.shape[0], dtype=planes.dtype, device=planes.device)
-    return torch.tensordot(weights, planes, dims=1) * scale
+def float_planes(levels: torch.Tensor, n_bits: int = 8) -> torch.Tensor:
+    """`integer_to_planes` in float arithmetic (traceable, exportable): integer-valued
+    ``levels`` ``[...]`` -> planes ``[n_bits, ...]``, MSB first,
+    ``B_k = floor(I / 2^k) - 2 floor(I / 2^(k+1))`` (exact in float for ``n_bits <= 16``)."""
+    planes = [
+        torch.floor(levels / 2**k) - 2 * torch.floor(levels / 2 ** (k + 1))
+        for k in range(n_bits - 1, -1, -1)
+    ]
+    return torch.stack(planes)
+
+
+def decode_planes(
+    planes: torch.Tensor, scale: torch.Tensor | float, *, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Planes ``[n_bits, ...]`` (MSB first, any real values) -> ``scale * sum_k 2^k B_k``
+    (``weights``: `plane_weights` already made, e.g. a module buffer)."""
+    if weights is None:
+        weights = plane_weights(planes.shape[0], dtype=planes.dtype, device=planes.device)
+    return torch.tensordot(weights.to(planes.dtype), planes, dims=1) * scale
 
 
 class BitplaneEncode(torch.autograd.Function):
@@ -159,7 +184,7 @@ class BitplaneBlock(nn.Module):
             top = self.running_max
         else:
             top = self.running_max if bool(self.calibrated) else batch_max
-        return (top / (2**self.n_bits - 1)).clamp_min(1e-12).to(x.dtype)
+        return bitplane_scale(top, self.n_bits, x.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: any shape (real activations) -> decoded activations, same shape."""

@@ -41,6 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from alignnet.models.lif_step import lif_charge
+
 #: Surrogate names -> the integer code the backward kernel takes.
 SURROGATE_CODES: dict[str, int] = {"atan": 0, "sigmoid": 1}
 
@@ -50,6 +52,10 @@ SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 # Reassociation, contraction, reciprocal and approximate functions, but not 'nnan'/'ninf':
 # infinities in user input must stay infinities.
 _BACKWARD_FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
+
+
+#: The one LIF charge equation (`alignnet.models.lif_step`), compiled inline.
+_charge = numba.njit(inline="always", cache=True)(lif_charge)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -71,8 +77,7 @@ def _forward_kernel(current, tau, v_threshold, v_reset, start, stop, potentials,
         if potentials is not None:
             potentials_t = potentials[t, start:stop]
         for j in range(stop - start):
-            h = state[j]
-            v = h + (current_t[j] - (h - v_reset)) / tau
+            v = _charge(state[j], current_t[j], tau, v_reset)
             if potentials is not None:
                 potentials_t[j] = v
             fired = v >= v_threshold

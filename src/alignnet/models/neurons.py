@@ -47,6 +47,7 @@ import torch
 from torch import nn
 
 from alignnet.models import surrogate as sg
+from alignnet.models.lif_step import lif_charge
 
 BACKENDS = ("auto", "eager", "fused", "fused-torch", "compile")
 FusedKernel = Literal["numba", "torch"]
@@ -67,7 +68,7 @@ def lif_eager(
     h = torch.full_like(x[0], v_reset)
     spikes = []
     for x_t in x.unbind(0):
-        v = h + (x_t - (h - v_reset)) / tau
+        v = lif_charge(h, x_t, tau, v_reset)
         s = sg.SurrogateSpike.apply(v - v_threshold, surrogate, alpha)
         s_r = s.detach() if detach_reset else s
         h = v_reset * s_r + v * (1.0 - s_r)

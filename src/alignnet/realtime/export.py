@@ -34,7 +34,15 @@ import torch
 from torch import nn
 
 from alignnet.errors import CheckpointError, DataError
-from alignnet.models.bitplane import BitplaneBlock
+from alignnet.models.bitplane import (
+    BitplaneBlock,
+    bitplane_scale,
+    decode_planes,
+    float_planes,
+    plane_weights,
+    quantize_levels,
+)
+from alignnet.models.lif_step import lif_charge
 from alignnet.models.neurons import MultiStepLIF
 from alignnet.realtime.stats import resolve_spike_stats
 from alignnet.utils.atomic import atomic_path
@@ -74,7 +82,7 @@ class TracingLIF(nn.Module):
         h = torch.full_like(x[0], self.v_reset)
         spikes = []
         for x_t in x.unbind(0):
-            v = h + (x_t - (h - self.v_reset)) / self.tau
+            v = lif_charge(h, x_t, self.tau, self.v_reset)
             fired = v >= self.v_threshold
             spikes.append(fired.to(x.dtype))
             h = torch.where(fired, self.v_reset, v)
@@ -96,22 +104,16 @@ class TracingBitplane(nn.Module):
         self.inner = inner
         self.calibrated = bool(block.calibrated)
         self.register_buffer("running_max", block.running_max.detach().clone())
-        significance = 2.0 ** torch.arange(self.n_bits - 1, -1, -1, dtype=torch.float32)
-        self.register_buffer("significance", significance)
+        self.register_buffer("significance", plane_weights(self.n_bits))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: any shape -> decoded activations, same shape."""
-        levels = 2**self.n_bits - 1
         top = self.running_max if self.calibrated else x.max().clamp_min(0)
-        scale = (top.to(self.running_max.dtype) / levels).clamp_min(1e-12).to(x.dtype)
-        integers = torch.round(x / scale).clamp(0, levels)
-        planes = []
-        for k in range(self.n_bits - 1, -1, -1):
-            planes.append(torch.floor(integers / 2**k) - 2 * torch.floor(integers / 2 ** (k + 1)))
-        spikes = torch.stack(planes)
+        scale = bitplane_scale(top.to(self.running_max.dtype), self.n_bits, x.dtype)
+        spikes = float_planes(quantize_levels(x, scale, self.n_bits), self.n_bits)
         if self.inner is not None:
             spikes = self.inner(spikes)
-        return torch.tensordot(self.significance.to(x.dtype), spikes, dims=1) * scale
+        return decode_planes(spikes, scale, weights=self.significance)
 
 
 def inference_copy(network: nn.Module) -> nn.Module:
