@@ -152,10 +152,8 @@ class AlignNetEstimator(Estimator):
 
     def simulate(self, behavior: np.ndarray, *, day: int | None = None) -> np.ndarray:
         model = self._fitted(SIMULATE)
-        # As the benchmark always did: day 0 counts as "no day" here (``day or -1``), so day 0
-        # is simulated through the shared read-out even when it has its own. Kept so that
-        # the numbers do not move; see the issue-17 closing note.
-        known = model.network.adapters.has(int(day or -1))
+        # A day with its own read-out simulates its own channels; others the shared head.
+        known = day is not None and model.network.adapters.has(int(day))
         return model.simulate(behavior, day=day if known else None)
 
     # ------------------------------------------------------------------ persistence
