@@ -34,7 +34,7 @@ from torch import nn
 
 from alignnet.errors import CheckpointError, DataError
 from alignnet.models.activations import TemporalLIF
-from alignnet.realtime.stats import resolve_spike_stats
+from alignnet.realtime.stats import resolve_spike_stats, z_score_bin
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -262,21 +262,14 @@ class CausalStreamingDecoder:
         self.bins_seen = 0
 
     def _normalise(self, counts: np.ndarray) -> np.ndarray:
-        x = np.asarray(counts, dtype=np.float32)
-        if x.shape != (self.n_channels,):
-            raise DataError(
-                f"shape {x.shape}, expected ({self.n_channels},) counts of one bin",
-                field="spike_counts",
-                source="CausalStreamingDecoder.step",
-            )
-        if not np.isfinite(x).all():
-            raise DataError(
-                "NaN or inf values", field="spike_counts", source="CausalStreamingDecoder.step"
-            )
-        # float32 counts -> float64 z-score -> float32: the same rounding as batch decoding.
-        np.subtract(x, self._spike_mean, out=self._scratch)
-        np.divide(self._scratch, self._spike_std, out=self._scratch)
-        return self._scratch.astype(np.float32)
+        z = z_score_bin(
+            counts,
+            spike_mean=self._spike_mean,
+            spike_std=self._spike_std,
+            scratch=self._scratch,
+            source="CausalStreamingDecoder.step",
+        )
+        return z.astype(np.float32)
 
     def step_normalised(self, z: np.ndarray) -> np.ndarray:
         """Advance one bin from z-scored spikes ``[C]``; returns the normalised estimate [D]."""

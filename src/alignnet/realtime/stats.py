@@ -76,3 +76,32 @@ def resolve_spike_stats(
             field="day",
         )
     return normalizer.day_stats(day)
+
+
+def z_score_bin(
+    counts: np.ndarray,
+    *,
+    spike_mean: np.ndarray,
+    spike_std: np.ndarray,
+    scratch: np.ndarray,
+    source: str,
+) -> np.ndarray:
+    """One streamed bin ``[C]`` of counts -> z-scores, written into ``scratch`` (float64 ``[C]``).
+
+    float32 counts -> float64 z-score (the same rounding as batch decoding); the caller casts.
+
+    Raises:
+        DataError: a bin of another channel count, or NaN/inf counts, naming ``source``.
+    """
+    x = np.asarray(counts, dtype=np.float32)
+    if x.shape != scratch.shape:
+        raise DataError(
+            f"shape {x.shape}, expected ({scratch.shape[0]},) counts of one bin",
+            field="spike_counts",
+            source=source,
+        )
+    if not np.isfinite(x).all():
+        raise DataError("NaN or inf values", field="spike_counts", source=source)
+    np.subtract(x, spike_mean, out=scratch)
+    np.divide(scratch, spike_std, out=scratch)
+    return scratch

@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 from alignnet.errors import CheckpointError, DataError
-from alignnet.realtime.stats import resolve_spike_stats
+from alignnet.realtime.stats import resolve_spike_stats, z_score_bin
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -188,20 +188,13 @@ class StreamingDecoder:
         self._n_seen = 0
 
     def _push(self, counts: np.ndarray) -> None:
-        x = np.asarray(counts, dtype=np.float32)
-        if x.shape != (self.n_channels,):
-            raise DataError(
-                f"shape {x.shape}, expected ({self.n_channels},) counts of one bin",
-                field="spike_counts",
-                source="StreamingDecoder.step",
-            )
-        if not np.isfinite(x).all():
-            raise DataError(
-                "NaN or inf values", field="spike_counts", source="StreamingDecoder.step"
-            )
-        # float32 counts -> float64 z-score -> float32: the same rounding as batch decoding.
-        np.subtract(x, self._spike_mean, out=self._scratch)
-        np.divide(self._scratch, self._spike_std, out=self._scratch)
+        z_score_bin(
+            counts,
+            spike_mean=self._spike_mean,
+            spike_std=self._spike_std,
+            scratch=self._scratch,
+            source="StreamingDecoder.step",
+        )
         i = self._n_seen % self.window_bins
         self._ring[:, i] = self._scratch
         self._ring[:, i + self.window_bins] = self._scratch
