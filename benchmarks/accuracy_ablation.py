@@ -2,7 +2,7 @@
 
 Trains AlignNet-LIF (decode only) on the benchmark's folds of a synthetic preset with one
 configuration change per row (``AlignNet(**overrides)``, see
-`alignnet.training.config.AlignNetConfig.with_overrides`), and prints decode R² per variant
+`alignnet.config.AlignNetConfig.with_overrides`), and prints decode R² per variant
 with its wall time. Folds, windows, epochs and the first fine-tuning setting are those of
 ``alignnet benchmark --preset P`` (one tuning setting, so this is a screen: the benchmark
 itself tunes over the preset's budget).
@@ -31,9 +31,9 @@ import numpy as np
 import torch
 
 from alignnet.estimator import AlignNetEstimator
-from alignnet.evaluation.benchmark import PRESETS, _fold_options
 from alignnet.evaluation.data_source import load_benchmark_windows
 from alignnet.evaluation.metrics import r2_score
+from alignnet.evaluation.presets import PRESETS, fold_options
 from alignnet.evaluation.protocols import make_folds
 from alignnet.models.baselines import PARAM_GRIDS, make_baseline
 from alignnet.models.baselines.base import DECODE
@@ -210,7 +210,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     preset = PRESETS[args.preset]
     windows = _windows(args, preset.data_preset)
-    folds = make_folds(args.protocol, windows, **_fold_options(args.protocol, preset, windows))
+    folds = make_folds(args.protocol, windows, **fold_options(args.protocol, preset, windows))
     if args.train_fraction < 1.0:
         cut = [f.train[: max(1, round(args.train_fraction * len(f.train)))] for f in folds]
         # single-day AlignNet pretrains on the day's training part: shrink it the same way

@@ -1,7 +1,7 @@
 """Pretraining throughput at the paper's window shape: fp32 vs bf16, eager vs torch.compile.
 
 Every configuration runs in its own fresh Python process (so peak memory and compile caches do
-not leak between rows) through the real training loop (`alignnet.training.loop.fit` with the
+not leak between rows) through the real training loop (`alignnet.engine.loop.fit` with the
 pretraining loss): random Poisson count windows ``[N, 64, 100]`` (z-scored) and random
 behaviour ``[N, 2, 100]`` held in memory, ``--steps`` optimiser steps per epoch, two epochs;
 the second epoch is reported (the first pays for compilation and warm-up). Alongside:
@@ -56,11 +56,11 @@ def run_one(args: argparse.Namespace) -> dict:
     import numpy as np
     import torch
 
+    from alignnet.config import ModelConfig, TrainConfig
+    from alignnet.engine.loop import fit
     from alignnet.models.alignnet import AlignNetModel
     from alignnet.training import recipes
-    from alignnet.training.config import ModelConfig, TrainConfig
     from alignnet.training.flops import model_summary
-    from alignnet.training.loop import fit
 
     if args.threads:
         torch.set_num_threads(args.threads)

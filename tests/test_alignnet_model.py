@@ -1,9 +1,9 @@
 import pytest
 import torch
 
+from alignnet.config import ModelConfig
 from alignnet.models.alignnet import AlignNetModel
 from alignnet.models.day_adapters import DayAdapters
-from alignnet.training.config import ModelConfig
 from alignnet.training.flops import count_macs, model_summary
 
 TINY = {

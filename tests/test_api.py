@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from alignnet.api import AlignNet
+from alignnet.engine.checkpoint import load_checkpoint, save_checkpoint
 from alignnet.errors import CheckpointError, DataError
 from alignnet.evaluation.metrics import r2_score
-from alignnet.training.checkpoint import load_checkpoint, save_checkpoint
 from helpers_alignnet import TINY_ALIGNNET as TINY
 from helpers_alignnet import make_windows
 

@@ -12,7 +12,8 @@ from alignnet.evaluation.metrics import (
     r2_score,
 )
 from alignnet.models.baselines import PARAM_GRIDS, baseline_tasks, make_baseline
-from alignnet.models.baselines.base import Model, lagged_features
+from alignnet.models.baselines.base import lagged_features
+from alignnet.models.contract import Estimator
 
 C, D, L = 12, 2, 24
 FAST = {"epochs": 12, "batch_size": 16, "patience": 5}
@@ -56,7 +57,7 @@ def data() -> tuple[Windows, Windows, Windows]:
     return w[np.arange(160)], w[np.arange(160, 200)], w[np.arange(200, 240)]
 
 
-def _make(name: str) -> Model:
+def _make(name: str) -> Estimator:
     params = dict(PARAM_GRIDS[name][0])
     if name not in ("Wiener", "PoissonGLM"):
         params.update(FAST)
@@ -67,7 +68,7 @@ def _make(name: str) -> Model:
 def test_decoder_beats_mean_predictor(name: str, data) -> None:
     train, val, test = data
     model = _make(name)
-    assert isinstance(model, Model)
+    assert isinstance(model, Estimator)
     model.fit(train, val, task="decode", seed=0)
     pred = model.predict(test.spikes)
     assert pred.shape == test.behavior.shape
@@ -142,7 +143,7 @@ def test_mlp_decoder_is_causal(data) -> None:
 
 
 def test_neural_baseline_uses_shared_loop_and_train_only_norm(data) -> None:
-    from alignnet.training.loop import TrainHistory
+    from alignnet.engine.loop import TrainHistory
 
     train, val, _ = data
     model = make_baseline("MLP", hidden=32, epochs=3, batch_size=16, patience=0)

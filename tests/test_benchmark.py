@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from alignnet.evaluation.benchmark import (
-    ALIGNNET_ROWS,
-    BASELINE_ROWS,
-    SYNTHETIC_PROTOCOLS,
-    BenchmarkConfig,
-    run_benchmark,
-)
+from alignnet.evaluation.benchmark import BenchmarkConfig, run_benchmark
 from alignnet.evaluation.tables import PAPER_TABLE1
+from alignnet.names import ALIGNNET_ROWS, BASELINE_ROWS, SYNTHETIC_PROTOCOLS
 
 pytestmark = pytest.mark.slow
 

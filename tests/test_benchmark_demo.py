@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from alignnet.cli.main import cli
-from alignnet.evaluation.benchmark import ALIGNNET_ROWS, BASELINE_ROWS, PRESETS, SYNTHETIC_PROTOCOLS
+from alignnet.evaluation.presets import PRESETS
+from alignnet.names import ALIGNNET_ROWS, BASELINE_ROWS, SYNTHETIC_PROTOCOLS
 
 pytestmark = pytest.mark.slow
 

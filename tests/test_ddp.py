@@ -8,10 +8,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from alignnet.config import ModelConfig, TrainConfig
+from alignnet.engine import distributed
+from alignnet.engine.loop import fit
 from alignnet.models.alignnet import AlignNetModel
-from alignnet.training import distributed
-from alignnet.training.config import ModelConfig, TrainConfig
-from alignnet.training.loop import fit
 from alignnet.training.recipes import pretrain_loss
 
 MODEL = ModelConfig(

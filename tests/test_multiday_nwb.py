@@ -143,7 +143,7 @@ def unit_model():
 def test_days_with_different_unit_counts_train_in_one_model(unit_model):
     model, windows = unit_model
     assert model.config.model.per_day_readin  # turned on: the days' channel lists differ
-    assert model.network.adapters.inputs == {0: 8, 1: 9}
+    assert model.network.adapters.inputs == {0: 8, 1: 9} == model.days.adapter_days()
     assert model.decode(windows.select_days([1])).shape == (24, 2, 20)
     assert model.simulate(windows.select_days([0]).behavior, day=0).shape == (24, 8, 20)
     with pytest.raises(DataError, match="align the day first"):
@@ -160,7 +160,7 @@ def test_align_fits_only_the_new_day(unit_model, tmp_path):
     state = model.network.state_dict()
     for key, value in shared.items():  # everything that existed before is untouched
         assert torch.equal(state[key], value), key
-    assert model.network.adapters.inputs[2] == 7
+    assert model.network.adapters.inputs[2] == 7 == model.days.adapter_width(2, 0)
     assert model.decode(windows.select_days([2])).shape == (24, 2, 20)
     model.save(tmp_path / "aligned.pt")
     back = AlignNet.load(tmp_path / "aligned.pt")

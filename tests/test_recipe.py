@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from alignnet.training.config import ARCHS, AlignNetConfig, TrainConfig
-from alignnet.training.loop import fit
+from alignnet.config import ARCHS, AlignNetConfig, TrainConfig
+from alignnet.engine.loop import fit
 
 
 def test_default_and_paper_recipes():
@@ -53,7 +53,7 @@ def test_min_steps_raises_epochs():
 
 
 def test_reach_benchmark_preset():
-    from alignnet.evaluation.benchmark import PRESETS
+    from alignnet.evaluation.presets import PRESETS
 
     reach = PRESETS["reach"]
     assert reach.data_preset == "reach"

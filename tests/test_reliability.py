@@ -92,7 +92,8 @@ def test_pretrain_and_finetune_refuse_an_existing_log(tmp_path, small):
 
 
 def test_benchmark_keeps_foreign_outputs_and_reruns_a_damaged_cell(tmp_path):
-    from alignnet.evaluation.benchmark import OUTPUT_MARKER, BenchmarkConfig, run_benchmark
+    from alignnet.evaluation.benchmark import BenchmarkConfig, run_benchmark
+    from alignnet.evaluation.outputs import OUTPUT_MARKER
 
     out = tmp_path / "bench"
     out.mkdir()
@@ -122,16 +123,16 @@ def test_benchmark_keeps_foreign_outputs_and_reruns_a_damaged_cell(tmp_path):
 
 
 def test_damaged_cell_json_is_not_reused(tmp_path):
-    from alignnet.evaluation.benchmark import _load_cell
+    from alignnet.evaluation.cells import load_cell
 
     stem = tmp_path / "Wiener__single-day__seed0"
     np.savez_compressed(stem.with_suffix(".npz"), x=np.arange(3))
     stem.with_suffix(".json").write_text(json.dumps({"settings_hash": "h", "records": []}))
-    assert _load_cell(stem, "h") is not None
+    assert load_cell(stem, "h") is not None
     stem.with_suffix(".json").write_bytes(b'{"settings_hash": "h", "rec\xff')
-    assert _load_cell(stem, "h") is None
+    assert load_cell(stem, "h") is None
     stem.with_suffix(".json").write_text("[1, 2]")
-    assert _load_cell(stem, "h") is None
+    assert load_cell(stem, "h") is None
 
 
 def _synth_and_kill(out: Path, *extra: str) -> None:
@@ -220,7 +221,7 @@ def test_negative_counts_are_refused_at_load_and_by_training(tmp_path):
 
 def test_checkpoint_records_bin_width_and_refuses_other_bins(tmp_path, small):
     from alignnet.api import AlignNet
-    from alignnet.training.checkpoint import load_checkpoint
+    from alignnet.engine.checkpoint import load_checkpoint
 
     assert load_checkpoint(small["ckpt"])["bin_s"] == pytest.approx(0.02)
     model = AlignNet.load(small["ckpt"])
@@ -301,7 +302,7 @@ def test_bad_arguments_are_usage_errors(stand_ins, command, bad):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_cuda_without_a_gpu_is_a_named_error(stand_ins):
-    from alignnet.training.device import resolve_device
+    from alignnet.engine.device import resolve_device
 
     with pytest.raises(DeviceError, match="no CUDA GPU"):
         resolve_device("cuda")
@@ -517,8 +518,8 @@ def test_one_bin_width_rule_for_every_command():
 @needs_m1
 def test_real_recording_trains_through_the_cli_like_the_benchmark(tmp_path):
     from alignnet.cli.train import load_data
+    from alignnet.engine.checkpoint import load_checkpoint
     from alignnet.evaluation.data_source import load_benchmark_windows
-    from alignnet.training.checkpoint import load_checkpoint
 
     bench, _ = load_benchmark_windows(str(M1), preset="standard")
     ours = load_data(M1)

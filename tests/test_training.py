@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from alignnet.config import AlignNetConfig, TrainConfig
+from alignnet.engine.checkpoint import load_checkpoint, save_checkpoint
+from alignnet.engine.loop import fit, lr_factor
 from alignnet.errors import CheckpointError, TrainingError
-from alignnet.training.checkpoint import load_checkpoint, save_checkpoint
-from alignnet.training.config import AlignNetConfig, TrainConfig
-from alignnet.training.loop import fit, lr_factor
 
 torch.set_num_threads(1)
 
@@ -109,7 +109,7 @@ def test_early_stopping_restores_best_weights():
     hist = fit(net, _loss, data, val=noise, config=cfg, progress=False)
     assert hist.stopped_early and len(hist.rows) < 40
     assert hist.best_score == min(hist.val_loss)
-    from alignnet.training.loop import evaluate
+    from alignnet.engine.loop import evaluate
 
     assert evaluate(net, _loss, noise, config=cfg)["loss"] == pytest.approx(hist.best_score)
 

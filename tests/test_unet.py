@@ -32,8 +32,8 @@ def test_skips_change_the_output():
 
 # ----------------------------------------------------------------------------- causal U-Net
 def _causal_model(neuron: str):
+    from alignnet.config import ModelConfig
     from alignnet.models.alignnet import AlignNetModel
-    from alignnet.training.config import ModelConfig
 
     torch.manual_seed(0)
     cfg = ModelConfig(
@@ -94,7 +94,7 @@ def test_acausal_decode_sees_the_future():
 
 
 def test_causal_needs_the_temporal_layout():
-    from alignnet.training.config import ModelConfig
+    from alignnet.config import ModelConfig
 
     with pytest.raises(ValueError, match="temporal"):
         ModelConfig(n_channels=8, window_len=16, widths=(4, 6), snn_layout="2d", causal=True)

@@ -153,7 +153,7 @@ class AlignNetEstimator(Estimator):
     def simulate(self, behavior: np.ndarray, *, day: int | None = None) -> np.ndarray:
         model = self._fitted(SIMULATE)
         # A day with its own read-out simulates its own channels; others the shared head.
-        known = day is not None and model.network.adapters.has(int(day))
+        known = day is not None and model.days.has_adapter(int(day))
         return model.simulate(behavior, day=day if known else None)
 
     # ------------------------------------------------------------------ persistence

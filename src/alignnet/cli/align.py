@@ -12,22 +12,10 @@ from alignnet.cli.options import POSITIVE_INT, SEED, channels_option, refuse_exi
 def new_day_index(model, sessions, day: int | None) -> int:  # noqa: ANN001
     """The day index of a new recording: ``--day``, else its calendar day counted from the
     checkpoint's day 0 (NWB ``session_start_time``), else one past the model's last day."""
-    from datetime import date
-
-    from alignnet.errors import DataError
-
     if day is not None:
         return int(day)
-    origin = (getattr(model, "data_layout", {}) or {}).get("origin_date", "")
-    when = sessions[0].meta.date[:10]
-    if origin and when and when != "1970-01-01":
-        return (date.fromisoformat(when) - date.fromisoformat(origin)).days
-    known = list(model.network.adapters.inputs) + list(
-        getattr(model.normalizer, "day_spike_mean", {}) or {}
-    )
-    if not known:
-        raise DataError("the new day has no date; pass --day", field="day")
-    return max(known) + 1
+    calendar = model.days.calendar_day(sessions[0].meta.date)
+    return model.days.next_day() if calendar is None else calendar
 
 
 @click.command("align")
@@ -76,33 +64,3 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite) -> None:  # no
         f"{report.recon[0]:.3f} -> {report.recon[-1]:.3f}, latent KL {report.kl[0]:.3f} -> "
         f"{report.kl[-1]:.3f}; wrote {out}"
     )
-
-
-def days_from_checkpoint_calendar(model, windows):  # noqa: ANN001, ANN201
-    """Windows whose day indices count calendar days from the checkpoint's day 0.
-
-    A recording read on its own is day 0 of its folder; against a model trained on other days
-    its day is its date minus the model's day-0 date (NWB ``session_start_time``). Windows
-    without dates, or a model without a day-0 date, are returned unchanged.
-    """
-    from datetime import date
-
-    import numpy as np
-
-    origin = (getattr(model, "data_layout", {}) or {}).get("origin_date", "")
-    sessions = windows.info.get("sessions", [])
-    if not origin or not sessions:
-        return windows
-    mapping = {}
-    for s in sessions:
-        when = str(s.get("date", ""))[:10]
-        if not when or when == "1970-01-01":
-            return windows
-        mapping[int(s["day"])] = (date.fromisoformat(when) - date.fromisoformat(origin)).days
-    if all(k == v for k, v in mapping.items()):
-        return windows
-    day = np.array([mapping.get(int(d), int(d)) for d in windows.day], dtype=np.int64)
-    ids = {mapping.get(d, d): v for d, v in windows.day_channel_ids.items()}
-    import dataclasses
-
-    return dataclasses.replace(windows, day=day, day_channel_ids=ids)

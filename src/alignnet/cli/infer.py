@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.align import days_from_checkpoint_calendar
 from alignnet.cli.options import SEED, channels_option, parse_days, refuse_existing
 from alignnet.cli.train import load_data
 
@@ -45,7 +44,7 @@ def decode(checkpoint, data, out, days, overwrite) -> None:
 
     refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = days_from_checkpoint_calendar(model, load_data(data, days=parse_days(days)))
+    windows = model.days.on_calendar(load_data(data, days=parse_days(days)))
     pred = model.decode(windows)
     _save_npz(
         Path(out),
@@ -75,7 +74,7 @@ def simulate(checkpoint, data, out, days, overwrite, sample, seed) -> None:
 
     refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = days_from_checkpoint_calendar(model, load_data(data, days=parse_days(days)))
+    windows = model.days.on_calendar(load_data(data, days=parse_days(days)))
     sim = model.simulate(windows, sample=sample, seed=seed)
     _save_npz(
         Path(out),
@@ -107,7 +106,7 @@ def embed(checkpoint, data, out, days, overwrite, modality) -> None:
 
     refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = days_from_checkpoint_calendar(model, load_data(data, days=parse_days(days)))
+    windows = model.days.on_calendar(load_data(data, days=parse_days(days)))
     z = model.embed(**{modality: windows})
     _save_npz(
         Path(out), overwrite, z=z, day=windows.day, trial=windows.trial, target=windows.target

@@ -27,7 +27,7 @@ def load_profile_target(checkpoint: Path):
     model = AlignNet.load(checkpoint)
     network = model.network
     module = SpikeAutoencoderPath(network) if hasattr(network, "encode_spikes") else network
-    normalizer = getattr(model, "normalizer", None)
+    normalizer = model.normalizer
 
     def prepare(counts: np.ndarray) -> torch.Tensor:
         if normalizer is not None:

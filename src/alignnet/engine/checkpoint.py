@@ -39,7 +39,8 @@ PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
     "model_state": (dict,),
     "adapter_days": (dict,),
     "readin_days": (list, tuple),
-    "data_layout": (dict, type(None)),
+    "data_layout": (dict, type(None)),  # before the day registry ("days")
+    "days": (dict,),
     "reference_latent": (dict, type(None)),
     "train_state": (dict,),
 }

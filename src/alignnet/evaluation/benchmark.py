@@ -26,49 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from alignnet.evaluation.cells import (  # noqa: F401 - re-exported
-    N_EXAMPLES,
+from alignnet.evaluation.cells import (
     CellWorker,
     cell_stem,
     install_worker,
     load_cell,
-    run_cell,
     run_installed,
 )
-from alignnet.evaluation.outputs import (  # noqa: F401 - re-exported
-    OUTPUT_MARKER,
-    causal_flags,
-    check_outputs,
-    write_outputs,
-)
-from alignnet.evaluation.presets import (  # noqa: F401 - re-exported
-    MODEL_ROWS,
-    PRESETS,
-    BenchmarkPreset,
-    ModelSpec,
-    RowEntry,
-    build_specs,
-    estimator_class,
-    fold_options,
-    make_estimator,
-)
-from alignnet.evaluation.scoring import score  # noqa: F401 - re-exported
-from alignnet.names import (  # noqa: F401 - re-exported: the row and protocol names
-    ALIGNMENT_ROWS,
-    ALIGNNET_ROWS,
-    ALL_MODELS,
-    BASELINE_ROWS,
-    CAUSAL_ROWS,
-    CONTIGUOUS,
-    OPTIONAL_ROWS,
-    SINGLE_DAY,
-    SYNTHETIC_PROTOCOLS,
-)
-
-# Older private names (scripts in benchmarks/ and tests import some of them).
-_cell_stem = cell_stem
-_load_cell = load_cell
-_fold_options = fold_options
+from alignnet.evaluation.outputs import causal_flags, check_outputs, write_outputs
+from alignnet.evaluation.presets import PRESETS, BenchmarkPreset, ModelSpec, build_specs
+from alignnet.names import ALL_MODELS, CONTIGUOUS, SINGLE_DAY, SYNTHETIC_PROTOCOLS
 
 
 @dataclass

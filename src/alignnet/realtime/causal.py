@@ -138,17 +138,11 @@ class _Block:
         return x
 
 
-def _day_readin(net: nn.Module, day: int | None) -> np.ndarray | None:
+def _day_readin(model: AlignNet, day: int | None) -> np.ndarray | None:
     """The day's read-in matrix ``[C, N_d]`` in front of the spike encoder, or None (identity)."""
-    if day is None:
+    if day is None or not model.days.has_adapter(int(day)):
         return None
-    adapters = getattr(net, "adapters", None)
-    if adapters is not None:
-        return _np(adapters.readin_weight(int(day))) if adapters.has(int(day)) else None
-    readin = getattr(net, "readin", None)  # older models: one C x C matrix per day
-    if readin is not None and int(day) in readin.days.tolist():
-        return _np(readin.weight[readin.days.tolist().index(int(day))])
-    return None
+    return _np(model.network.adapters.readin_weight(int(day)))
 
 
 class CausalStreamingDecoder:
@@ -190,7 +184,7 @@ class CausalStreamingDecoder:
                 "checkpoint is the acausal window model - use StreamingDecoder for it"
             )
         net = model.network
-        readin = _day_readin(net, day)  # [C, N_d] or None (identity)
+        readin = _day_readin(model, day)  # [C, N_d] or None (identity)
         self.n_channels = cfg.n_channels if readin is None else readin.shape[1]
         self.n_behavior = cfg.n_behavior
         self.day = day
@@ -346,7 +340,7 @@ def decode_continuous(
     if "decode" not in model.tasks:
         raise CheckpointError("this model has not been fine-tuned for decoding")
     counts = np.asarray(counts, dtype=np.float32)
-    readin = _day_readin(model.network, day)
+    readin = _day_readin(model, day)
     c = model.config.model.n_channels if readin is None else readin.shape[1]
     if counts.ndim != 2 or counts.shape[1] != c:
         raise DataError(f"expected [T, {c}] counts, got shape {counts.shape}", field="counts")

@@ -1,4 +1,4 @@
 """Training recipes of AlignNet: pretraining and fine-tuning losses, day alignment, FLOPs.
 
 The generic loop, checkpoints, devices and DDP helpers live in `alignnet.engine`; the typed
-configuration in `alignnet.config` (both re-exported here under their old names)."""
+configuration in `alignnet.config`."""

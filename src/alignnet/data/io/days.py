@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from alignnet.data.registry import UNKNOWN_DATE
 from alignnet.data.session import Session
 from alignnet.errors import DataError
 
-_UNKNOWN_DATES = ("", "1970-01-01")
+_UNKNOWN_DATES = ("", UNKNOWN_DATE)
 
 
 def _name(session: Session) -> str:

@@ -49,13 +49,14 @@ from alignnet.data.io.nwb_channels import (
     ChannelPolicy,
     units_to_channels,
 )
+from alignnet.data.registry import UNKNOWN_DATE
 from alignnet.data.session import Session, SessionMeta, Trials, Voltage
 from alignnet.errors import DataError, FileFormatError
 from alignnet.utils.atomic import atomic_path
 
 META_KEY = "alignnet_meta"
 BEHAVIOR_NAME = "behavior"
-_NO_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NO_DATE = datetime.fromisoformat(UNKNOWN_DATE).replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------- writing
@@ -394,7 +395,9 @@ def _clip_to_behavior(
     total = sum(t.size for t in spike_times)
     dropped = total - sum(t.size for t in kept)
     extra["spikes_outside_behavior"] = int(dropped)
-    emptied = [i for i, (a, b) in enumerate(zip(spike_times, kept, strict=True)) if a.size and not b.size]
+    emptied = [
+        i for i, (a, b) in enumerate(zip(spike_times, kept, strict=True)) if a.size and not b.size
+    ]
     if total and (dropped > 0.5 * total or emptied):
         all_times = np.concatenate([t for t in spike_times if t.size])
         raise DataError(

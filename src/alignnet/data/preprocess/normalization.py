@@ -149,6 +149,19 @@ class NormStats:
                 means[int(d)], stds[int(d)] = mean_std(spikes[day == d], min_std=self.min_std)
         return dataclasses.replace(self, day_spike_mean=means, day_spike_std=stds)
 
+    def refit_day(self, spikes: np.ndarray, *, day: int) -> NormStats:
+        """A copy whose spike statistics of ``day`` are fitted again from ``spikes``
+        ``[N, C_day, L]`` (all of that day; no labels needed). Without per-day statistics
+        this returns ``self``."""
+        if not self.per_day:
+            return self
+        mean, std = mean_std(np.asarray(spikes), min_std=self.min_std)
+        return dataclasses.replace(
+            self,
+            day_spike_mean={**self.day_spike_mean, int(day): mean},
+            day_spike_std={**self.day_spike_std, int(day): std},
+        )
+
     def fit_new_day(self, windows: Windows, *, day: int | None = None) -> NormStats:
         """A copy with spike statistics for one more day, fitted from its windows' spikes.
 

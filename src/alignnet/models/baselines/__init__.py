@@ -37,7 +37,6 @@ BASELINES: dict[str, str] = {
 NEURAL = frozenset({"GRU", "MLP", "ResNet", "ResNet+UNet", "BehaviorMLP"})
 
 #: The contract every baseline meets (kept under its old name).
-Model = Estimator
 
 
 def baseline_class(name: str) -> type[Estimator]:
@@ -77,7 +76,6 @@ __all__ = [
     "BASELINES",
     "NEURAL",
     "PARAM_GRIDS",
-    "Model",
     "baseline_class",
     "baseline_tasks",
     "make_baseline",

@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from alignnet.errors import DataError
-from alignnet.models.contract import Estimator, check_task  # noqa: F401 - re-exported
+from alignnet.models.contract import Estimator, check_task  # noqa: F401 - check_task re-exported
 from alignnet.names import DECODE, SIMULATE, TASKS  # noqa: F401 - re-exported
 
 #: The protocol every benchmarked model meets is the estimator contract.
-Model = Estimator
 
 
 def lagged_features(x: np.ndarray, *, lags: range | list[int]) -> np.ndarray:
