@@ -8,7 +8,7 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
-def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook signature
+def pytest_configure(config) -> None:  # pytest hook signature
     import torch
 
     torch.set_num_threads(1)

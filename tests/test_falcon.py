@@ -8,20 +8,20 @@ import torch
 
 pytest.importorskip("falcon_challenge.evaluator", reason="needs the falcon extra")
 
-from falcon_challenge.config import FalconConfig  # noqa: E402
-from falcon_challenge.evaluator import FalconEvaluator  # noqa: E402
-from falcon_challenge.interface import BCIDecoder  # noqa: E402
+from falcon_challenge.config import FalconConfig
+from falcon_challenge.evaluator import FalconEvaluator
+from falcon_challenge.interface import BCIDecoder
 
-from alignnet.api import AlignNet  # noqa: E402
-from alignnet.errors import CheckpointError, DataError  # noqa: E402
-from alignnet.realtime.falcon import (  # noqa: E402
+from alignnet.api import AlignNet
+from alignnet.errors import CheckpointError, DataError
+from alignnet.realtime.falcon import (
     AlignNetFalconDecoder,
     calibration_statistics,
     falcon_task,
     falcon_windows,
 )
-from helpers_alignnet import TINY_ALIGNNET  # noqa: E402
-from helpers_falcon import N_MUSCLES, N_UNITS, write_m1_dataset  # noqa: E402
+from helpers_alignnet import TINY_ALIGNNET
+from helpers_falcon import N_MUSCLES, N_UNITS, write_m1_dataset
 
 torch.set_num_threads(1)
 TASK = falcon_task("m1")

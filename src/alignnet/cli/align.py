@@ -9,7 +9,7 @@ import click
 from alignnet.cli.options import POSITIVE_INT, SEED, channels_option, refuse_existing
 
 
-def new_day_index(model, sessions, day: int | None) -> int:  # noqa: ANN001
+def new_day_index(model, sessions, day: int | None) -> int:
     """The day index of a new recording: ``--day``, else its calendar day counted from the
     checkpoint's day 0 (NWB ``session_start_time``), else one past the model's last day."""
     if day is not None:
@@ -33,7 +33,7 @@ def new_day_index(model, sessions, day: int | None) -> int:  # noqa: ANN001
 @click.option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @channels_option
-def align(checkpoint, new_day, out, day, epochs, seed, overwrite) -> None:  # noqa: ANN001
+def align(checkpoint, new_day, out, day, epochs, seed, overwrite) -> None:
     """Fit the read-in, read-out and statistics of NEW_DAY (one recording, no labels used)
     with everything shared frozen, and write the aligned model to OUT.
 

@@ -24,7 +24,7 @@ class _ManyValues(click.Option):
         super().__init__(*args, **kwargs)
         self._previous_parser_process = None
 
-    def add_to_parser(self, parser, ctx):  # noqa: ANN001 - click internals
+    def add_to_parser(self, parser, ctx):  # click internals
         result = super().add_to_parser(parser, ctx)
         for name in self.opts:
             our = parser._long_opt.get(name) or parser._short_opt.get(name)
@@ -32,7 +32,7 @@ class _ManyValues(click.Option):
                 continue
             previous = our.process
 
-            def process(value, state, previous=previous):  # noqa: ANN001
+            def process(value, state, previous=previous):
                 values = [value]
                 while state.rargs and not state.rargs[0].startswith("-"):
                     values.append(state.rargs.pop(0))
@@ -167,7 +167,7 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
     "write (its own outputs are updated and its finished cells reused without it).",
 )
 @channels_option
-def benchmark(  # noqa: ANN001
+def benchmark(
     preset,
     data,
     seeds,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from alignnet import __version__
-from alignnet.cli.lazy import LazyGroup  # noqa: F401 - also re-exported
+from alignnet.cli.lazy import LazyGroup  # also re-exported
 
 # name -> "module:attribute"; one line per command, each a thin layer over the Python API.
 COMMANDS: dict[str, str] = {

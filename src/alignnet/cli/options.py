@@ -107,7 +107,7 @@ def _store_channels(ctx: click.Context, param: click.Parameter, value: str) -> s
     return value
 
 
-def channels_option(f):  # noqa: ANN001, ANN201 - a click decorator
+def channels_option(f):  # a click decorator
     """``--channels auto|electrode|unit``: how sorted units in NWB recordings become channels
     (`alignnet.data.io.nwb_channels`). Stored for `selected_channel_policy`, which the shared
     data loader (`alignnet.cli.train.load_data`) reads, so every command that loads

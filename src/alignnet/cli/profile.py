@@ -65,7 +65,7 @@ def example_spikes(
                     source=data,
                 )
             spikes = np.asarray(archive["spikes"][:n_windows], dtype=np.float32)
-    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy errors of a damaged archive
+    except Exception as exc:  # zipfile/zlib/numpy errors of a damaged archive
         if isinstance(exc, DataError):
             raise
         raise FileFormatError(f"cannot read as .npz: {safe_reason(exc)}", source=data) from exc
@@ -80,7 +80,7 @@ def example_spikes(
     return spikes
 
 
-def check_profile_shape(counts, config, *, source) -> None:  # noqa: ANN001
+def check_profile_shape(counts, config, *, source) -> None:
     """Spikes ``[N, C, L]`` must have the model's C and an L its U-Net can halve (DataError)."""
     from alignnet.errors import DataError
 

@@ -66,7 +66,7 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise click.ClickException(f"{out} exists; pass --overwrite to replace it")
 
 
-def check_resume_bin_width(checkpoint: Path, windows) -> None:  # noqa: ANN001 - Windows
+def check_resume_bin_width(checkpoint: Path, windows) -> None:  # Windows
     """``--resume``: refuse data of another bin width than the interrupted run's checkpoint."""
     if not checkpoint.is_file():
         return

@@ -77,7 +77,7 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
             else "not a readable AlignNet checkpoint (corrupt file?)"
         )
         raise CheckpointError(f"{path}: {what}: {reason}") from None
-    except Exception as exc:  # noqa: BLE001 - whatever torch raises on a damaged file
+    except Exception as exc:  # whatever torch raises on a damaged file
         raise CheckpointError(
             f"{path}: not a readable AlignNet checkpoint (corrupt or truncated file?): "
             f"{type(exc).__name__}: {safe_reason(exc)}"

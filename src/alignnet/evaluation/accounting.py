@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from alignnet.training.flops import TRANSPOSED_LAYERS, WEIGHT_LAYERS, layer_macs  # noqa: F401
+from alignnet.training.flops import TRANSPOSED_LAYERS, WEIGHT_LAYERS, layer_macs
 
 E_AC_PJ = 0.9
 E_MAC_PJ = 4.6

@@ -14,7 +14,7 @@ import numpy as np
 
 from alignnet.evaluation.cells import cell_stem
 from alignnet.evaluation.tables import summarize
-from alignnet.names import FEATURED_ORDER  # noqa: F401 - re-exported
+from alignnet.names import FEATURED_ORDER  # re-exported
 from alignnet.utils.atomic import atomic_path
 
 

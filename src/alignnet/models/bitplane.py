@@ -118,13 +118,13 @@ class BitplaneEncode(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, scale, n_bits, factors):  # noqa: D102
+    def forward(ctx, x, scale, n_bits, factors):
         ctx.save_for_backward(x, scale, factors)
         ctx.n_bits = n_bits
         return integer_to_planes(quantize(x, scale, n_bits), n_bits, dtype=x.dtype)
 
     @staticmethod
-    def backward(ctx, grad_planes):  # noqa: D102
+    def backward(ctx, grad_planes):
         x, scale, factors = ctx.saved_tensors
         msb_first = factors.flip(0).to(grad_planes.dtype)
         grad_x = torch.tensordot(msb_first, grad_planes, dims=1) / scale

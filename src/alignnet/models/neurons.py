@@ -184,7 +184,7 @@ class _FusedLIF(torch.autograd.Function):
     ``W = V_reset - V`` (torch kernel) or ``V`` (numba kernel)."""
 
     @staticmethod
-    def forward(ctx, x, kernel, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):  # noqa: D102
+    def forward(ctx, x, kernel, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):
         if kernel == "numba":
             spikes, saved = _numba_forward(
                 x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=True
@@ -207,7 +207,7 @@ class _FusedLIF(torch.autograd.Function):
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_spikes):  # noqa: D102
+    def backward(ctx, grad_spikes):
         (saved,) = ctx.saved_tensors
         input_grad = _numba_backward if ctx.kernel == "numba" else lif_backward_input_grad
         grad_x = input_grad(saved, grad_spikes.contiguous(), **ctx.options)

@@ -72,14 +72,14 @@ class SurrogateSpike(torch.autograd.Function):
     """Heaviside forward, surrogate derivative backward. ``apply(x, surrogate_name, alpha)``."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, surrogate: str, alpha: float) -> torch.Tensor:  # noqa: D102
+    def forward(ctx, x: torch.Tensor, surrogate: str, alpha: float) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.derivative = DERIVATIVES[surrogate]
         ctx.alpha = alpha
         return heaviside(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # noqa: D102
+    def backward(ctx, grad: torch.Tensor):
         (x,) = ctx.saved_tensors
         return grad * ctx.derivative(x, ctx.alpha), None, None
 

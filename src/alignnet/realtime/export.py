@@ -248,7 +248,7 @@ def example_input(model: AlignNet, *, task: ExportTask, batch: int = 2) -> torch
 def export_model(
     checkpoint: str | Path | AlignNet,
     *,
-    format: ExportFormat,  # noqa: A002 - the CLI's word
+    format: ExportFormat,  # the CLI's word
     path: str | Path,
     task: ExportTask = "decode",
     day: int | None = None,
@@ -363,7 +363,7 @@ class ExportedRunner:
         num_threads: intra-op threads of the runtime (1 for closed loop).
     """
 
-    def __init__(self, path: str | Path, *, format: ExportFormat, num_threads: int = 1) -> None:  # noqa: A002
+    def __init__(self, path: str | Path, *, format: ExportFormat, num_threads: int = 1) -> None:
         self.path, self.format = Path(path), format
         if format == "torchscript":
             self._module = torch.jit.load(str(self.path), map_location="cpu").eval()
@@ -392,7 +392,7 @@ def check_export(
     checkpoint: str | Path | AlignNet,
     path: str | Path,
     *,
-    format: ExportFormat,  # noqa: A002
+    format: ExportFormat,
     task: ExportTask = "decode",
     day: int | None = None,
     spike_mean: np.ndarray | None = None,

@@ -305,7 +305,7 @@ def load_session_npz(path: str | Path) -> Session:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy errors of a damaged archive
+    except Exception as exc:  # zipfile/zlib/numpy errors of a damaged archive
         raise FileFormatError(
             f"cannot read as a .npz archive (truncated or corrupt?): {safe_reason(exc)}",
             source=path,

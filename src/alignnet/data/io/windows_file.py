@@ -134,7 +134,7 @@ def load_windows(path: str | Path) -> Windows:
             _check_header(header, path)
     except FileFormatError:
         raise
-    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy errors of a damaged archive
+    except Exception as exc:  # zipfile/zlib/numpy errors of a damaged archive
         raise FileFormatError(
             f"truncated or corrupt windows file ({type(exc).__name__}: {safe_reason(exc)})",
             source=path,

@@ -30,7 +30,7 @@ def _seeded_cebra_samplers(seed: int) -> Iterator[None]:
 
     original = base.HasGenerator.__init__
 
-    def seeded_init(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001
+    def seeded_init(self, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         self._seed = seed
         self.generator.manual_seed(seed)

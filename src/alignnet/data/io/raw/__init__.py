@@ -6,7 +6,7 @@ a `Session` by chunked spike detection. Vendor formats need ``pip install "align
 
 from alignnet.data.io.raw.base import ArrayRecording, RawRecording
 from alignnet.data.io.raw.binary import BinaryRecording
-from alignnet.data.io.raw.importer import import_raw, load_behavior, load_trials  # noqa: E402, I001
+from alignnet.data.io.raw.importer import import_raw, load_behavior, load_trials
 from alignnet.data.io.raw.open import FORMATS, detect_format, open_recording
 
 __all__ = [

@@ -239,7 +239,7 @@ def load_trials(path: str | Path) -> Trials:
         if need not in lowered:
             raise DataError(f"missing column {need!r} (have {header})", field=need, source=path)
 
-    def column(name: str, parse) -> np.ndarray | None:  # noqa: ANN001 - tiny local helper
+    def column(name: str, parse) -> np.ndarray | None:  # tiny local helper
         if name not in lowered:
             return None
         i = lowered.index(name)

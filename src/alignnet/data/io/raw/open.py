@@ -81,7 +81,7 @@ def detect_format(path: str | Path, *, binary_hint: bool = False) -> RawFormat:
 def open_recording(
     path: str | Path,
     *,
-    format: RawFormat | None = None,  # noqa: A002 - the user-facing name
+    format: RawFormat | None = None,  # the user-facing name
     segment_index: int = 0,
     stream_name: str | None = None,
     **binary_kw: Any,
