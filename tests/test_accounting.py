@@ -97,8 +97,8 @@ def test_cli_profile_prints_table_and_writes_json(tmp_path, monkeypatch):
     )
     assert again.exit_code != 0
     # synthetic spikes are seeded
-    a = runner.invoke(cli, ["profile", str(checkpoint), "--channels", "4", "--bins", "10"])
-    b = runner.invoke(cli, ["profile", str(checkpoint), "--channels", "4", "--bins", "10"])
+    a = runner.invoke(cli, ["profile", str(checkpoint), "--n-channels", "4", "--bins", "10"])
+    b = runner.invoke(cli, ["profile", str(checkpoint), "--n-channels", "4", "--bins", "10"])
     assert a.exit_code == 0 and a.output == b.output
 
 

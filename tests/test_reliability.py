@@ -522,7 +522,7 @@ def test_real_recording_trains_through_the_cli_like_the_benchmark(tmp_path):
     from alignnet.evaluation.data_source import load_benchmark_windows
 
     bench, _ = load_benchmark_windows(str(M1), preset="standard")
-    ours = load_data(M1)
+    ours = load_data(M1, channels="auto")
     assert ours.bin_s == bench.bin_s == 0.05 and ours.spikes.shape == bench.spikes.shape
     ckpt = tmp_path / "m1.ckpt"
     res = invoke("pretrain", M1, "--out", ckpt, "--epochs", "1", "--neuron", "relu", "--device",

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from alignnet.errors import CheckpointError
-from alignnet.names import LIF, NEURONS, Neuron
-
-Layout = Literal["temporal", "2d"]
+from alignnet.names import LIF, NEURONS, Neuron, SnnLayout
 
 
 @dataclass
@@ -57,7 +55,7 @@ class ModelConfig:
     n_behavior: int = 2
     window_len: int = 100
     neuron: Neuron = LIF
-    snn_layout: Layout = "temporal"
+    snn_layout: SnnLayout = "temporal"
     widths: tuple[int, ...] = (64, 96)
     latent_width: int = 64
     time_steps: int = 4
@@ -73,7 +71,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.causal = bool(self.causal)
         self.widths = tuple(int(w) for w in self.widths)
-        self.temperature_range = tuple(float(t) for t in self.temperature_range)
+        low, high = self.temperature_range
+        self.temperature_range = (float(low), float(high))
         if self.neuron not in NEURONS:
             raise ValueError(f"neuron must be {', '.join(NEURONS)}, got {self.neuron!r}")
         if self.snn_layout not in ("temporal", "2d"):

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from alignnet.api import AlignNet
 from alignnet.data.windows import Windows
 from alignnet.models.contract import Estimator, check_task
-from alignnet.names import DECODE, LIF, SIMULATE, TASKS
+from alignnet.names import DECODE, LIF, SIMULATE, TASKS, Task
 
 
 class AlignNetEstimator(Estimator):
@@ -130,7 +130,7 @@ class AlignNetEstimator(Estimator):
                     model.align(train.select_days([d]), seed=seed, progress=self.progress)
         model.finetune(
             train,
-            task=task,
+            task=cast(Task, task),  # checked by check_task
             val=val,
             epochs=self.finetune_epochs,
             seed=seed,

@@ -7,33 +7,63 @@ benchmark, the figures and the command line all read their names from here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal, get_args
+
+# Each closed set of names is one Literal type; its tuple of values (CLI choices, table order)
+# is derived from it with ``get_args``, never retyped.
 
 # ---------------------------------------------------------------------- tasks
-DECODE = "decode"
-SIMULATE = "simulate"
+DECODE: Final = "decode"
+SIMULATE: Final = "simulate"
 #: What a model can be fitted for: spikes -> behaviour, behaviour -> spike rates.
-TASKS: frozenset[str] = frozenset({DECODE, SIMULATE})
 Task = Literal["decode", "simulate"]
+TASK_NAMES: tuple[Task, ...] = get_args(Task)
+TASKS: frozenset[str] = frozenset(TASK_NAMES)
 
 # ---------------------------------------------------------------------- neuron kinds
-LIF = "lif"
-BITPLANE = "bitplane"
-RELU = "relu"
+LIF: Final = "lif"
+BITPLANE: Final = "bitplane"
+RELU: Final = "relu"
 #: Activations of AlignNet's spike branch (``ModelConfig.neuron``).
-NEURONS: tuple[str, ...] = (LIF, BITPLANE, RELU)
 Neuron = Literal["lif", "bitplane", "relu"]
+NEURONS: tuple[Neuron, ...] = get_args(Neuron)
+#: How the spike branch's spiking layers see time (``ModelConfig.snn_layout``).
+SnnLayout = Literal["temporal", "2d"]
+SNN_LAYOUTS: tuple[SnnLayout, ...] = get_args(SnnLayout)
+#: AlignNet recipes (``alignnet.config.ARCHS``): this version's and the paper reading.
+Arch = Literal["default", "paper"]
+ARCH_NAMES: tuple[Arch, ...] = get_args(Arch)
+
+# ---------------------------------------------------------------------- data
+#: How sorted units in NWB files become channels, as asked for (``--channels``).
+ChannelPolicy = Literal["auto", "electrode", "unit"]
+CHANNEL_POLICIES: tuple[ChannelPolicy, ...] = get_args(ChannelPolicy)
 
 # ---------------------------------------------------------------------- protocols
-SINGLE_DAY = "single-day"
-CROSS_DAY = "cross-day"
-FEW_SHOT = "few-shot"
-DAYS_APART = "days-apart"
-CONTIGUOUS = "contiguous"
-#: Protocols of multi-day (trial-structured) data, in the order the benchmark runs them.
-SYNTHETIC_PROTOCOLS: tuple[str, ...] = (SINGLE_DAY, CROSS_DAY, FEW_SHOT, DAYS_APART)
-#: Every protocol (``contiguous``: one continuous recording without trials).
-PROTOCOLS: tuple[str, ...] = SYNTHETIC_PROTOCOLS + (CONTIGUOUS,)
+SINGLE_DAY: Final = "single-day"
+CROSS_DAY: Final = "cross-day"
+FEW_SHOT: Final = "few-shot"
+DAYS_APART: Final = "days-apart"
+CONTIGUOUS: Final = "contiguous"
+#: Evaluation protocols, in the order the benchmark runs them (``contiguous``: one continuous
+#: recording without trials).
+Protocol = Literal["single-day", "cross-day", "few-shot", "days-apart", "contiguous"]
+PROTOCOLS: tuple[Protocol, ...] = get_args(Protocol)
+#: Protocols of multi-day (trial-structured) data.
+SYNTHETIC_PROTOCOLS: tuple[Protocol, ...] = PROTOCOLS[:-1]
+
+# ---------------------------------------------------------------------- benchmark, FALCON, export
+#: Benchmark presets (``alignnet.evaluation.presets.PRESETS``).
+Preset = Literal["tiny", "demo", "standard", "reach", "paper"]
+PRESET_NAMES: tuple[Preset, ...] = get_args(Preset)
+#: FALCON tasks (``alignnet.realtime.falcon``).
+FalconTaskName = Literal["m1", "m2", "h1"]
+FALCON_TASKS: tuple[FalconTaskName, ...] = get_args(FalconTaskName)
+#: Export formats and ONNX exporters (``alignnet.realtime.export``).
+ExportFormat = Literal["onnx", "torchscript"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+OnnxExporter = Literal["auto", "dynamo", "torchscript"]
+ONNX_EXPORTERS: tuple[OnnxExporter, ...] = get_args(OnnxExporter)
 
 # ---------------------------------------------------------------------- model rows
 #: The AlignNet row of each neuron kind.
@@ -68,6 +98,9 @@ ALIGNNET_BACKED_ROWS: tuple[str, ...] = ALIGNNET_ROWS + (ALIGNED_ROW, CAUSAL_ROW
 FEATURED_ORDER: tuple[str, ...] = (ROW_OF_NEURON[LIF], ROW_OF_NEURON[RELU], ROW_OF_NEURON[BITPLANE])
 
 __all__ = [
+    "ARCH_NAMES", "Arch", "CHANNEL_POLICIES", "ChannelPolicy", "EXPORT_FORMATS", "ExportFormat",
+    "FALCON_TASKS", "FalconTaskName", "ONNX_EXPORTERS", "OnnxExporter", "PRESET_NAMES", "Preset",
+    "Protocol", "SNN_LAYOUTS", "SnnLayout", "TASK_NAMES",
     "ALIGNED_ROW", "ALIGNMENT_ROWS", "ALIGNNET_BACKED_ROWS", "ALIGNNET_ROWS", "ALL_MODELS",
     "BASELINE_ROWS", "BITPLANE", "CAUSAL_ROW", "CAUSAL_ROWS", "CONTIGUOUS", "CROSS_DAY",
     "DAYS_APART", "DECODE", "DEFAULT_MODELS", "FEATURED_ORDER", "FEW_SHOT", "LIF", "NEURONS",

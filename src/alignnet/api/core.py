@@ -29,10 +29,9 @@ from alignnet.data.session import Session
 from alignnet.data.windows import Windows, first_trials
 from alignnet.engine.loop import LossFn, TrainHistory, fit
 from alignnet.errors import CheckpointError, DataError
+from alignnet.names import Task
 from alignnet.training import recipes
 from alignnet.training.align import AlignReport, align_day
-
-Task = Literal["decode", "simulate"]
 
 
 class AlignNet(ModelState):
@@ -373,11 +372,11 @@ class AlignNet(ModelState):
 
         Give exactly one of ``spikes`` (``[N, C, L]`` counts) and ``behavior`` (``[N, D, L]``).
         """
-        if (spikes is None) == (behavior is None):
-            raise ValueError("give exactly one of spikes= and behavior=")
-        if spikes is not None:
+        if spikes is not None and behavior is None:
             z, days = self._spike_inputs(spikes, day)
             return self._run("embed_spikes", spikes=z, day=days)["z"]
-        if isinstance(behavior, Windows):
-            behavior = behavior.behavior
-        return self._run("embed_behavior", behavior=self._behavior_inputs(behavior))["z"]
+        if behavior is not None and spikes is None:
+            if isinstance(behavior, Windows):
+                behavior = behavior.behavior
+            return self._run("embed_behavior", behavior=self._behavior_inputs(behavior))["z"]
+        raise ValueError("give exactly one of spikes= and behavior=")

@@ -79,11 +79,11 @@ def read(path: str | Path) -> Stored:
         if "days" in data:
             registry = DayRegistry.from_dict(data["days"])
         else:  # written before the day registry
-            per_day = normalizer is not None and normalizer.per_day
+            per_day = normalizer.day_spike_mean if normalizer and normalizer.per_day else {}
             registry = DayRegistry.from_legacy(
                 data_layout=data.get("data_layout"),
                 adapter_days=dict(data.get("adapter_days", {})),
-                stats_days=sorted(normalizer.day_spike_mean) if per_day else [],
+                stats_days=sorted(per_day),
             )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"{path}: unreadable day registry: {exc}") from exc

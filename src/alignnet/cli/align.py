@@ -33,7 +33,7 @@ def new_day_index(model, sessions, day: int | None) -> int:
 @click.option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @channels_option
-def align(checkpoint, new_day, out, day, epochs, seed, overwrite) -> None:
+def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> None:
     """Fit the read-in, read-out and statistics of NEW_DAY (one recording, no labels used)
     with everything shared frozen, and write the aligned model to OUT.
 
@@ -41,14 +41,13 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite) -> None:
     training days'. The recording must come from the checkpoint's array and channel policy.
     """
     from alignnet.api import AlignNet
-    from alignnet.cli.options import selected_channel_policy
     from alignnet.data.io import load_sessions
     from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
     from alignnet.errors import DataError
 
     refuse_existing(out, overwrite)
     model = AlignNet.load(checkpoint)
-    sessions = load_sessions(Path(new_day), channels=selected_channel_policy())  # type: ignore[arg-type]
+    sessions = load_sessions(Path(new_day), channels=channels)
     if len(sessions) != 1:
         raise DataError(
             f"{new_day} holds {len(sessions)} recordings; align one day at a time",

@@ -10,9 +10,9 @@ from alignnet.cli.options import (
     POSITIVE_INT,
     SEED,
     channels_option,
-    selected_channel_policy,
 )
 from alignnet.names import ALL_MODELS as MODEL_NAMES
+from alignnet.names import ARCH_NAMES, PRESET_NAMES
 from alignnet.names import PROTOCOLS as PROTOCOL_NAMES
 
 
@@ -55,7 +55,9 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
     try:
         values = tuple(int(v) for v in _split(text) or ())
     except ValueError:
-        raise click.BadParameter(f"{text!r}: whole numbers, e.g. 0,10,25", param_hint="--shots") from None
+        raise click.BadParameter(
+            f"{text!r}: whole numbers, e.g. 0,10,25", param_hint="--shots"
+        ) from None
     if not values or any(v < 0 for v in values):
         raise click.BadParameter(f"{text!r}: numbers >= 0, e.g. 0,10,25", param_hint="--shots")
     return values
@@ -64,7 +66,7 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
 @click.command("benchmark")
 @click.option(
     "--preset",
-    type=click.Choice(["tiny", "demo", "standard", "reach", "paper"]),
+    type=click.Choice(PRESET_NAMES),
     default="demo",
     show_default=True,
     help="Size of data (synthetic) and of training: tiny (tests), demo (every row and "
@@ -153,7 +155,7 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
 )
 @click.option(
     "--arch",
-    type=click.Choice(["default", "paper"]),
+    type=click.Choice(ARCH_NAMES),
     default="default",
     show_default=True,
     help="AlignNet recipe: default (this version's) or paper (the paper reading shipped "
@@ -185,6 +187,7 @@ def benchmark(
     quiet,
     overwrite,
     shots,
+    channels,
 ):
     """Benchmark AlignNet and the baselines (Wiener, GRU, MLP, ResNet, ResNet+UNet, GLM).
 
@@ -206,7 +209,7 @@ def benchmark(
     if unknown:
         raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--protocols")
     config = BenchmarkConfig(
-        channels=selected_channel_policy(),
+        channels=channels,
         out=out,
         preset=preset,
         data=data,

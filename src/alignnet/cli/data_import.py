@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
+
+if TYPE_CHECKING:
+    from alignnet.data.io.raw.open import RawFormat
+    from alignnet.data.preprocess.detection import Sign
 
 
 @click.command("import")
@@ -75,7 +80,7 @@ FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
 def import_raw(
     raw_path: Path,
     out: Path,
-    fmt: str | None,
+    fmt: RawFormat | None,
     dtype: str | None,
     n_channels: int | None,
     rate_hz: float | None,
@@ -86,7 +91,7 @@ def import_raw(
     trials: Path | None,
     chunk_s: float,
     threshold: float,
-    sign: str,
+    sign: Sign,
     dead_time_ms: float,
     seed: int,
     subject: str,
@@ -108,7 +113,7 @@ def import_raw(
 
     if out.exists() and not overwrite:
         raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
-    binary_kw = {}
+    binary_kw: dict[str, Any] = {}
     if dtype is not None or n_channels is not None or rate_hz is not None or fmt == "binary":
         binary_kw = {
             "dtype": dtype,
@@ -118,11 +123,11 @@ def import_raw(
             "offset_to_uv": offset_uv,
             "t_start": t_start,
         }
-    recording = open_recording(raw_path, format=fmt, **binary_kw)  # type: ignore[arg-type]
+    recording = open_recording(raw_path, format=fmt, **binary_kw)
     click.echo(f"reading {recording}", err=True)
     config = DetectionConfig(
         threshold=threshold,
-        sign=sign,  # type: ignore[arg-type]
+        sign=sign,
         dead_time_ms=dead_time_ms,
         noise_seed=seed,
     )

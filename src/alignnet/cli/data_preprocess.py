@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from alignnet.cli.options import SEED
+from alignnet.cli.options import SEED, channels_option
+from alignnet.names import ChannelPolicy
+
+if TYPE_CHECKING:
+    from alignnet.data.io.mat import Target
+    from alignnet.data.preprocess.behavior import ResampleMethod
+    from alignnet.data.preprocess.windowing import Align
 
 
 @click.command("preprocess")
@@ -84,22 +91,24 @@ from alignnet.cli.options import SEED
     help="Recorded in the file; preprocessing itself draws no random numbers.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@channels_option
 def preprocess(
     input_path: Path,
     out_path: Path,
     bin_ms: float,
     window_bins: int,
-    align: str,
+    align: Align,
     stride_bins: int | None,
     trial_offset_ms: float,
     smooth_sigma_bins: float,
     smooth_truncate: float,
-    behavior_method: str,
+    behavior_method: ResampleMethod,
     behavior_fields: str | None,
     successful_only: bool,
-    target: str,
+    target: Target,
     seed: int,
     overwrite: bool,
+    channels: ChannelPolicy,
 ) -> None:
     """Bin, smooth and window INPUT (a session file, a folder of them, or a dataset folder).
 
@@ -121,12 +130,12 @@ def preprocess(
         config = PreprocessConfig(
             bin_s=bin_ms / 1000.0,
             window_bins=window_bins,
-            align=align,  # type: ignore[arg-type]
+            align=align,
             stride_bins=stride_bins,
             trial_offset_s=trial_offset_ms / 1000.0,
             smooth_sigma_bins=smooth_sigma_bins,
             smooth_truncate=smooth_truncate,
-            behavior_method=behavior_method,  # type: ignore[arg-type]
+            behavior_method=behavior_method,
             behavior_fields=tuple(f.strip() for f in behavior_fields.split(","))
             if behavior_fields
             else None,
@@ -135,7 +144,7 @@ def preprocess(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
-    sessions = load_sessions(input_path, target=target)  # type: ignore[arg-type]
+    sessions = load_sessions(input_path, target=target, channels=channels)
     windows = sessions_to_windows(sessions, config, progress=True)
     windows.info["seed"] = seed
     windows.info["input"] = str(input_path)

@@ -64,14 +64,14 @@ def synth(
     from tqdm.auto import tqdm
 
     from alignnet.data.io.native import save_dataset
-    from alignnet.data.synthetic import iter_sessions, make_config
+    from alignnet.data.synthetic import SyntheticConfig, iter_sessions, make_config
 
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise click.ClickException(
             f"{out_dir} is not empty; choose another --out or pass --overwrite to replace files"
         )
     config = make_config(preset)
-    if no_voltage:
+    if no_voltage and isinstance(config, SyntheticConfig):  # reach data has no voltage
         config = dataclasses.replace(
             config, voltage=dataclasses.replace(config.voltage, enabled=False)
         )
@@ -120,19 +120,14 @@ def _load_any(path: Path) -> Any:
     """Sessions of ``path``: native dataset folders stream one day at a time; anything else
     goes through the `alignnet.data.io` dispatcher (native loader if it is missing)."""
     from alignnet.data.io.native import MANIFEST_NAME, iter_dataset, load_session_npz
-    from alignnet.errors import FileFormatError
 
     if path.is_dir() and (path / MANIFEST_NAME).is_file():
         return iter_dataset(path)
-    try:
-        from alignnet.data.io import load_sessions  # type: ignore[attr-defined]
-    except ImportError:
-        load_sessions = None
-    if load_sessions is not None:
-        return load_sessions(path)
     if path.suffix == ".npz":
         return [load_session_npz(path)]
-    raise FileFormatError("unknown file type (expected a .npz or a dataset folder)", source=path)
+    from alignnet.data.io import load_sessions
+
+    return load_sessions(path)
 
 
 def describe_session(session: Any) -> list[str]:

@@ -47,7 +47,7 @@ def closed_loop_rows(
     scored on the trial windows ``test_w`` when given).
     """
     mean, std = spike_statistics(counts)
-    stats = {"spike_mean": mean, "spike_std": std}
+    stats: dict[str, Any] = {"spike_mean": mean, "spike_std": std}
     window_score, _ = lag0_score(acausal, counts, behavior, **stats)
     rows: dict[str, Row] = {
         "decode lag 0: acausal AlignNet (window ending at bin t)": (

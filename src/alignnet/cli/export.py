@@ -6,8 +6,18 @@ A thin layer over `alignnet.realtime.export` (torch is imported only when the co
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+
+from alignnet.names import (
+    EXPORT_FORMATS,
+    ONNX_EXPORTERS,
+    TASK_NAMES,
+    ExportFormat,
+    OnnxExporter,
+    Task,
+)
 
 
 @click.command("export")
@@ -15,13 +25,13 @@ import click
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["onnx", "torchscript"]),
+    type=click.Choice(EXPORT_FORMATS),
     required=True,
     help="onnx (run with onnxruntime) or torchscript (torch.jit.load).",
 )
 @click.option(
     "--task",
-    type=click.Choice(["decode", "simulate"]),
+    type=click.Choice(TASK_NAMES),
     default="decode",
     show_default=True,
     help="decode: counts [B, C, L] -> behaviour [B, D, L]; simulate: behaviour -> rates.",
@@ -48,7 +58,7 @@ import click
 )
 @click.option(
     "--onnx-exporter",
-    type=click.Choice(["auto", "dynamo", "torchscript"]),
+    type=click.Choice(ONNX_EXPORTERS),
     default="auto",
     show_default=True,
     help="dynamo (torch.export, needs onnxscript), the older torchscript tracer, or auto.",
@@ -63,12 +73,12 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the check's input.")
 def export(
     checkpoint: Path,
-    fmt: str,
-    task: str,
+    fmt: ExportFormat,
+    task: Task,
     out: Path,
     day: int | None,
     calibration: Path | None,
-    onnx_exporter: str,
+    onnx_exporter: OnnxExporter,
     force: bool,
     check: bool,
     seed: int,
@@ -94,7 +104,7 @@ def export(
         except (OSError, ValueError) as exc:
             raise FileFormatError(f"not a readable .npy array ({exc})", source=calibration) from exc
         spike_mean, spike_std = spike_statistics(counts)
-    stats = {"day": day, "spike_mean": spike_mean, "spike_std": spike_std}
+    stats: dict[str, Any] = {"day": day, "spike_mean": spike_mean, "spike_std": spike_std}
     click.echo(f"exporting {task} path of {checkpoint} to {fmt} ...", err=True)
     path = export_model(
         checkpoint,

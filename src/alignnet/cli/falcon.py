@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from alignnet.names import FALCON_TASKS
+
 
 @click.command("falcon-eval")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
@@ -18,7 +20,7 @@ import click
     help="Folder holding the task's data folder: m1/ (or the DANDI set 000941/), m2/ "
     "(000953/), h1/ (000954/), as FALCON's evaluator expects (its EVAL_DATA_PATH).",
 )
-@click.option("--task", type=click.Choice(["m1", "m2", "h1"]), required=True)
+@click.option("--task", type=click.Choice(FALCON_TASKS), required=True)
 @click.option(
     "--phase",
     type=click.Choice(["minival", "test"]),

@@ -32,7 +32,7 @@ def _common(f):
 
 @click.command("decode")
 @_common
-def decode(checkpoint, data, out, days, overwrite) -> None:
+def decode(checkpoint, data, out, days, overwrite, channels) -> None:
     """Decode behaviour from the spikes of DATA; write behavior [N, D, L] (+ day, trial).
 
     Prints R^2 and Pearson r when DATA has behaviour.
@@ -44,7 +44,7 @@ def decode(checkpoint, data, out, days, overwrite) -> None:
 
     refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, days=parse_days(days)))
+    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
     pred = model.decode(windows)
     _save_npz(
         Path(out),
@@ -67,14 +67,14 @@ def decode(checkpoint, data, out, days, overwrite) -> None:
 @_common
 @click.option("--sample", is_flag=True, help="Draw Poisson counts instead of writing rates.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of --sample.")
-def simulate(checkpoint, data, out, days, overwrite, sample, seed) -> None:
+def simulate(checkpoint, data, out, days, overwrite, channels, sample, seed) -> None:
     """Simulate spikes [N, C, L] (rates in counts/bin, or --sample counts) from DATA's behaviour."""
     from alignnet.api import AlignNet
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
     refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, days=parse_days(days)))
+    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
     sim = model.simulate(windows, sample=sample, seed=seed)
     _save_npz(
         Path(out),
@@ -100,14 +100,14 @@ def simulate(checkpoint, data, out, days, overwrite, sample, seed) -> None:
     show_default=True,
     help="Which encoder to embed with.",
 )
-def embed(checkpoint, data, out, days, overwrite, modality) -> None:
+def embed(checkpoint, data, out, days, overwrite, channels, modality) -> None:
     """Embed DATA in the shared latent space: write z [N, E] (L2-normalised) + day, target."""
     from alignnet.api import AlignNet
 
     refuse_existing(out, overwrite)  # before any work, not after it
     model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, days=parse_days(days)))
-    z = model.embed(**{modality: windows})
+    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
+    z = model.embed(spikes=windows) if modality == "spikes" else model.embed(behavior=windows)
     _save_npz(
         Path(out), overwrite, z=z, day=windows.day, trial=windows.trial, target=windows.target
     )

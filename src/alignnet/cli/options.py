@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,35 +100,19 @@ def parse_days(text: str | None, *, param_hint: str = "--days") -> list[int] | N
     return sorted(days)
 
 
-_CHANNELS_KEY = "alignnet.channels"
-
-
-def _store_channels(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    ctx.meta[_CHANNELS_KEY] = value
-    return value
-
-
-def channels_option(f):  # a click decorator
-    """``--channels auto|electrode|unit``: how sorted units in NWB recordings become channels
-    (`alignnet.data.io.nwb_channels`). Stored for `selected_channel_policy`, which the shared
-    data loader (`alignnet.cli.train.load_data`) reads, so every command that loads
-    recordings takes it the same way."""
-    from alignnet.data.io.nwb_channels import CHANNEL_POLICIES
+def channels_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--channels auto|electrode|unit`` (the command's ``channels`` parameter, a
+    `alignnet.names.ChannelPolicy`): how sorted units in NWB recordings become channels
+    (`alignnet.data.io.nwb_channels`). Every command that reads recordings takes it."""
+    from alignnet.names import CHANNEL_POLICIES
 
     return click.option(
         "--channels",
+        "channels",
         type=click.Choice(CHANNEL_POLICIES),
         default="auto",
         show_default=True,
-        expose_value=False,
-        callback=_store_channels,
         help="Sorted units in NWB files: 'electrode' sums each electrode's units (the same "
         "channels every day), 'unit' keeps one channel per unit (per-day read-ins); 'auto' "
         "is 'electrode' when units are linked to electrodes.",
     )(f)
-
-
-def selected_channel_policy() -> str:
-    """The ``--channels`` value of the running command (``"auto"`` outside one)."""
-    ctx = click.get_current_context(silent=True)
-    return "auto" if ctx is None else str(ctx.meta.get(_CHANNELS_KEY, "auto"))

@@ -116,9 +116,9 @@ def check_profile_shape(counts, config, *, source) -> None:
     help="An .npz with a 'spikes' array [N, C, L]; default: Poisson spikes.",
 )
 @click.option(
-    "--channels",
+    "--n-channels",
     type=click.IntRange(min=1),
-    help="Channels of the synthetic spikes (without --data); default: the model's.",
+    help="Channel count of the synthetic spikes (without --data); default: the model's.",
 )
 @click.option(
     "--bins",
@@ -145,7 +145,7 @@ def profile(
     checkpoint: Path,
     n_windows: int,
     data: Path | None,
-    channels: int | None,
+    n_channels: int | None,
     bins: int | None,
     rate_hz: float,
     seed: int,
@@ -162,12 +162,17 @@ def profile(
         raise click.BadParameter(f"{json_out} exists; choose another file", param_hint="--json")
     module, prepare = load_profile_target(checkpoint)
     config = getattr(getattr(module, "network", module), "config", None)
-    channels = channels or getattr(config, "n_channels", 64)
-    bins = bins or getattr(config, "window_len", 100)
+    n_channels = n_channels or int(getattr(config, "n_channels", 64))
+    bins = bins or int(getattr(config, "window_len", 100))
     counts = example_spikes(
-        data=data, n_windows=n_windows, n_channels=channels, n_bins=bins, rate_hz=rate_hz, seed=seed
+        data=data,
+        n_windows=n_windows,
+        n_channels=n_channels,
+        n_bins=bins,
+        rate_hz=rate_hz,
+        seed=seed,
     )
-    check_profile_shape(counts, config, source=data or "--channels/--bins")
+    check_profile_shape(counts, config, source=data or "--n-channels/--bins")
     try:
         report = profile_model(module, prepare(counts))
     except RuntimeError as exc:  # a shape the network's layers cannot take

@@ -6,6 +6,7 @@ torch is imported inside the commands only (``alignnet --help`` stays fast).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,19 +19,23 @@ from alignnet.cli.options import (
     parse_days,
     refuse_existing,
 )
-from alignnet.names import NEURONS
+from alignnet.names import NEURONS, SNN_LAYOUTS, TASK_NAMES, ChannelPolicy
+
+if TYPE_CHECKING:
+    from alignnet.data.windows import Windows
 
 DAYS = click.option(
     "--days", default=None, help="Comma-separated day indices to use (default: all days)."
 )
 
 
-def load_data(path: str | Path, *, days: list[int] | None = None, channels: str | None = None):
+def load_data(
+    path: str | Path, *, channels: ChannelPolicy, days: list[int] | None = None
+) -> Windows:
     """A windows ``.npz`` (`load_windows`) or a session file/dir/NWB (`load_sessions` +
     `sessions_to_windows` at the bin width of `preprocess_config_for`, the rule every command
     shares), optionally restricted to ``days``. ``channels``: the channel policy of NWB units
-    (default: the running command's ``--channels``)."""
-    from alignnet.cli.options import selected_channel_policy
+    (the command's ``--channels``)."""
     from alignnet.data.io import load_sessions, load_windows
     from alignnet.errors import FileFormatError
 
@@ -44,8 +49,7 @@ def load_data(path: str | Path, *, days: list[int] | None = None, channels: str 
     if windows is None:
         from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
 
-        policy = selected_channel_policy() if channels is None else channels
-        sessions = load_sessions(path, channels=policy)  # type: ignore[arg-type]
+        sessions = load_sessions(path, channels=channels)
         windows = sessions_to_windows(sessions, preprocess_config_for(sessions), progress=True)
     if days is not None:
         from alignnet.errors import DataError
@@ -97,7 +101,7 @@ def check_resume_bin_width(checkpoint: Path, windows) -> None:  # Windows
 )
 @click.option(
     "--layout",
-    type=click.Choice(["temporal", "2d"]),
+    type=click.Choice(SNN_LAYOUTS),
     default="temporal",
     show_default=True,
     help="SNN layout (see docs/model.md).",
@@ -138,6 +142,7 @@ def pretrain(
     resume,
     log_csv,
     overwrite,
+    channels,
 ) -> None:
     """Contrastive pretraining on DATA (windows .npz, session file/dir or NWB).
 
@@ -152,7 +157,7 @@ def pretrain(
         _check_out(out, overwrite)
         refuse_existing(log_csv, overwrite, option="--log")
     distributed.init_from_env(resolve_device(device))
-    windows = load_data(data, days=parse_days(days))
+    windows = load_data(data, channels=channels, days=parse_days(days))
     if resume:
         check_resume_bin_width(out, windows)
     overrides = {
@@ -186,7 +191,7 @@ def pretrain(
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.argument("data", type=click.Path(exists=True))
 @channels_option
-@click.option("--task", type=click.Choice(["decode", "simulate"]), required=True)
+@click.option("--task", type=click.Choice(TASK_NAMES), required=True)
 @click.option("--out", required=True, type=click.Path(), help="Fine-tuned checkpoint to write.")
 @click.option("--train-days", default=None, help="Comma-separated days to fine-tune on.")
 @click.option(
@@ -221,6 +226,7 @@ def finetune(
     seed,
     log_csv,
     overwrite,
+    channels,
 ) -> None:
     """Fine-tune a pretrained CHECKPOINT for decode or simulate on DATA."""
     from alignnet.api import AlignNet
@@ -231,7 +237,9 @@ def finetune(
     model = AlignNet.load(checkpoint, device=device)
     if lr is not None:
         model.config = model.config.with_overrides(**{"finetune.lr": lr})
-    windows = load_data(data, days=parse_days(train_days, param_hint="--train-days"))
+    windows = load_data(
+        data, channels=channels, days=parse_days(train_days, param_hint="--train-days")
+    )
     hist = model.finetune(
         windows,
         task=task,

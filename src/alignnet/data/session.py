@@ -53,7 +53,12 @@ class Trials:
     @classmethod
     def single(cls, start: float, stop: float) -> Trials:
         """One trial spanning a whole continuous recording (for files without trial marks)."""
-        return cls(start=[start], stop=[stop], target=[-1], success=[True])
+        return cls(
+            start=np.array([start]),
+            stop=np.array([stop]),
+            target=np.array([-1]),
+            success=np.array([True]),
+        )
 
     def subset(self, index: np.ndarray) -> Trials:
         """Trials at ``index`` (bool mask or integer indices)."""

@@ -89,12 +89,15 @@ class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
         c = x.shape[1]
         mean = stats[:c] / n
         var = stats[c : 2 * c] / n - mean * mean
-        if self.track_running_stats and self.running_mean is not None:
+        running_mean, running_var = self.running_mean, self.running_var
+        batches = self.num_batches_tracked
+        if self.track_running_stats and running_mean is not None:
             with torch.no_grad():
                 m = self.momentum if self.momentum is not None else 0.1
-                self.running_mean.mul_(1 - m).add_(m * mean.detach())
-                self.running_var.mul_(1 - m).add_(m * var.detach() * n / (n - 1))
-                self.num_batches_tracked.add_(1)
+                assert running_var is not None and batches is not None  # tracked together
+                running_mean.mul_(1 - m).add_(m * mean.detach())
+                running_var.mul_(1 - m).add_(m * var.detach() * n / (n - 1))
+                batches.add_(1)
         shape = [1, c] + [1] * (x.dim() - 2)
         y = (x - mean.reshape(shape)) * torch.rsqrt(var.reshape(shape) + self.eps)
         if self.affine:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -243,7 +243,7 @@ def fit(
     is_main = distributed.rank() == 0
     model, after_backward = distributed.wrap_ddp(module, device)
     if config.compile:
-        model = torch.compile(model)
+        model = cast(nn.Module, torch.compile(model))
     autocast = (
         torch.autocast(device_type=device.type, dtype=torch.bfloat16)
         if config.amp

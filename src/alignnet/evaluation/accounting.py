@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from alignnet.models.alignnet import AlignNetModel
 from alignnet.training.flops import TRANSPOSED_LAYERS, WEIGHT_LAYERS, layer_macs
 
 E_AC_PJ = 0.9
@@ -46,7 +47,6 @@ ASSUMPTIONS = (
     "pooling, or bit-plane encode/decode).",
     "Per window: totals of the example batch divided by its number of windows.",
 )
-
 
 
 @dataclass
@@ -138,7 +138,7 @@ class SpikeAutoencoderPath(nn.Module):
     """Spikes ``[N, C, L]`` -> ``network.encode_spikes`` -> ``network.decode_spikes``: both
     spiking towers of an ``AlignNetModel`` in one forward (for :func:`profile_model`)."""
 
-    def __init__(self, network: nn.Module) -> None:
+    def __init__(self, network: AlignNetModel) -> None:
         super().__init__()
         self.network = network
 

@@ -35,7 +35,7 @@ from alignnet.evaluation.cells import (
 )
 from alignnet.evaluation.outputs import causal_flags, check_outputs, write_outputs
 from alignnet.evaluation.presets import PRESETS, BenchmarkPreset, ModelSpec, build_specs
-from alignnet.names import ALL_MODELS, CONTIGUOUS, SINGLE_DAY, SYNTHETIC_PROTOCOLS
+from alignnet.names import ALL_MODELS, CONTIGUOUS, SINGLE_DAY, SYNTHETIC_PROTOCOLS, ChannelPolicy
 
 
 @dataclass
@@ -77,7 +77,7 @@ class BenchmarkConfig:
     jobs: int = 1
     preset_overrides: dict[str, Any] = field(default_factory=dict)
     overwrite: bool = False
-    channels: str = "auto"
+    channels: ChannelPolicy = "auto"
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)

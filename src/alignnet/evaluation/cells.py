@@ -74,7 +74,9 @@ def run_cell(
                 elif not spec.aligns_new_days:
                     why = unseen_channels(seen, test, "this model has no read-in for them")
                 if why:
-                    skipped.append({"fold": fold.label, "task": task, "test": test_set.label, "why": why})
+                    skipped.append(
+                        {"fold": fold.label, "task": task, "test": test_set.label, "why": why}
+                    )
                     continue
                 pred = predict_windows(model, task, test)
                 records.append(
@@ -94,10 +96,10 @@ def run_cell(
                     }
                 )
                 if f_i == 0 and test_set is fold.tests[0]:
-                    key = "decode" if task == DECODE else "simulate"
+                    kind = "decode" if task == DECODE else "simulate"
                     true = test.behavior if task == DECODE else test.spikes
-                    examples[f"{key}_true"] = true[:N_EXAMPLES]
-                    examples[f"{key}_pred"] = pred[:N_EXAMPLES]
+                    examples[f"{kind}_true"] = true[:N_EXAMPLES]
+                    examples[f"{kind}_pred"] = pred[:N_EXAMPLES]
                     if task == SIMULATE:
                         examples["fr_true"] = metrics.firing_rate(test.spikes)
                         examples["fr_pred"] = metrics.expected_firing_rate(pred)
@@ -165,7 +167,8 @@ class CellWorker:
         cell["settings_hash"] = self.settings
         stem = Path(self.out) / "cells" / cell_stem(model, protocol, seed)
         with atomic_path(stem.with_suffix(".npz")) as tmp:
-            np.savez_compressed(tmp, **examples)
+            arrays: dict[str, Any] = dict(examples)
+            np.savez_compressed(tmp, **arrays)
         write_json_atomic(stem.with_suffix(".json"), cell)
         return cell
 

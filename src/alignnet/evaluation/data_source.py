@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from alignnet.data.windows import Windows
+from alignnet.names import ChannelPolicy
 
 
 def load_benchmark_windows(
@@ -14,7 +15,7 @@ def load_benchmark_windows(
     preset: str,
     data_seed: int = 0,
     progress: bool = False,
-    channels: str = "auto",
+    channels: ChannelPolicy = "auto",
 ) -> tuple[Windows, dict[str, Any]]:
     """Windows for ``data`` = ``"synthetic"`` (the generator's ``preset``) or a file/folder path.
 
@@ -43,7 +44,10 @@ def load_benchmark_windows(
         config = make_config(preset)
         sessions = generate_sessions(config, seed=data_seed, progress=progress)
         prep = PreprocessConfig()
-        info = {"source": f"synthetic preset {preset!r}", "generator": config.to_dict()}
+        info: dict[str, Any] = {
+            "source": f"synthetic preset {preset!r}",
+            "generator": config.to_dict(),
+        }
     else:
         from alignnet.data.io import load_sessions
 

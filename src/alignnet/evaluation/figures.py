@@ -14,7 +14,7 @@ import numpy as np
 
 from alignnet.evaluation.cells import cell_stem
 from alignnet.evaluation.tables import summarize
-from alignnet.names import FEATURED_ORDER  # re-exported
+from alignnet.names import CONTIGUOUS, CROSS_DAY, FEATURED_ORDER, SINGLE_DAY
 from alignnet.utils.atomic import atomic_path
 
 
@@ -163,10 +163,8 @@ def write_figures(
     model = featured_model(cells)
     bin_s = float(windows_info["shape"]["bin_s"])
     if model is not None:
-        exs = {
-            p: _examples(out, cells, model, p) for p in ("single-day", "cross-day", "contiguous")
-        }
-        exs = {p: e for p, e in exs.items() if e is not None}
+        found = {p: _examples(out, cells, model, p) for p in (SINGLE_DAY, CROSS_DAY, CONTIGUOUS)}
+        exs = {p: e for p, e in found.items() if e is not None}
         dec = [(p, e) for p, e in exs.items() if "decode_true" in e]
         if dec:
             files["fig5.png"] = fig5_decoding(dec, model, out / "fig5.png", bin_s)
@@ -174,7 +172,7 @@ def write_figures(
         if sim:
             heat = []
             for p, e in sim:
-                n = 1 if p == "single-day" else 2
+                n = 1 if p == SINGLE_DAY else 2
                 for i in range(min(n, len(e["simulate_true"]))):
                     heat.append((f"{p} #{i + 1}", e["simulate_true"][i], e["simulate_pred"][i]))
             files["fig6.png"] = fig6_simulation(heat, model, out / "fig6.png")

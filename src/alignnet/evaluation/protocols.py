@@ -15,7 +15,7 @@ per fold and task and scores it on each of the fold's test sets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,7 +285,7 @@ def contiguous_folds(
 
 def make_folds(protocol: str, windows: Windows, **options: Any) -> list[Fold]:
     """Folds of ``protocol`` (a name in ``PROTOCOLS``) with its keyword ``options``."""
-    makers = {
+    makers: dict[str, Callable[..., list[Fold]]] = {
         SINGLE_DAY: single_day_folds,
         CROSS_DAY: cross_day_folds,
         FEW_SHOT: few_shot_folds,

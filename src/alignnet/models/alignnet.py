@@ -24,7 +24,7 @@ Inputs to every path are *normalised* (z-scored) spikes and behaviour; the estim
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +48,13 @@ def _mlp(in_width: int, hidden: int, out_width: int, *, dims: int = 1) -> nn.Seq
         nn.ReLU(),
         nn.Conv1d(hidden, out_width, kernel_size=1),
     )
+
+
+def _given(x: torch.Tensor | None, name: str, mode: str) -> torch.Tensor:
+    """``x``, which mode ``mode`` needs (a ValueError naming it when missing)."""
+    if x is None:
+        raise ValueError(f"mode {mode!r} needs {name}=")
+    return x
 
 
 class AlignNetModel(nn.Module):
@@ -81,7 +88,7 @@ class AlignNetModel(nn.Module):
                 **config.neuron_kw,
             )
 
-        shape = {"dims": dims, "causal": config.causal}
+        shape: dict[str, Any] = {"dims": dims, "causal": config.causal}
         self.adapters = DayAdapters(c)
         for day, n_inputs in (days or {}).items():
             self.adapters.add_day(day, n_inputs)
@@ -204,30 +211,32 @@ class AlignNetModel(nn.Module):
         - ``"embed_spikes"`` / ``"embed_behavior"``: ``z`` ``[B, E]``.
         """
         if mode == "pretrain":
-            hs, skips_s = self.encode_spikes(spikes, day)
-            hb, skips_b = self.encode_behavior(behavior)
+            hs, skips_s = self.encode_spikes(_given(spikes, "spikes", mode), day)
+            hb, skips_b = self.encode_behavior(_given(behavior, "behavior", mode))
             recon = self.decode_spikes(hs, skips_s)
             return {
-                "spike_recon": self.adapters.read_out(recon, day, width_out=spikes.shape[1]),
+                "spike_recon": self.adapters.read_out(
+                    recon, day, width_out=_given(spikes, "spikes", mode).shape[1]
+                ),
                 "behavior_recon": self.decode_behavior(hb, skips_b),
                 "z_spikes": self.embed_spikes_from_latent(hs),
                 "z_behavior": self.embed_behavior_from_latent(hb),
                 "temperature": self.temperature(),
             }
         if mode == "decode":
-            hs, skips_s = self.encode_spikes(spikes, day)
+            hs, skips_s = self.encode_spikes(_given(spikes, "spikes", mode), day)
             cross = [self._to_ann(s) for s in skips_s]
             return {"behavior": self.decode_behavior(self._to_ann(hs), cross)}
         if mode == "simulate":
-            hb, skips_b = self.encode_behavior(behavior)
+            hb, skips_b = self.encode_behavior(_given(behavior, "behavior", mode))
             cross = [self._to_snn(s) for s in skips_b]
             y = self.decode_spikes(self._to_snn(hb), cross)
             return {"rates": self.rates_from(y, day, width_out=n_out)}
         if mode == "embed_spikes":
-            hs, _ = self.encode_spikes(spikes, day)
+            hs, _ = self.encode_spikes(_given(spikes, "spikes", mode), day)
             return {"z": self.embed_spikes_from_latent(hs)}
         if mode == "embed_behavior":
-            hb, _ = self.encode_behavior(behavior)
+            hb, _ = self.encode_behavior(_given(behavior, "behavior", mode))
             return {"z": self.embed_behavior_from_latent(hb)}
         raise ValueError(f"unknown mode {mode!r}")
 

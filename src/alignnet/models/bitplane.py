@@ -148,6 +148,9 @@ class BitplaneBlock(nn.Module):
     In eval mode with an uncalibrated block the batch maximum is used (not stored).
     """
 
+    running_max: torch.Tensor
+    calibrated: torch.Tensor
+
     def __init__(
         self,
         inner: nn.Module | None = None,

@@ -50,7 +50,6 @@ class Estimator:
     causal: bool = False
     uses_day: bool = False
     per_day_channels: bool = False
-    aligns_new_days: bool = False
     uses_target: bool = False
     pretrains: ClassVar[bool] = False
     param_grid: ClassVar[tuple[dict[str, Any], ...]] = ({},)
@@ -92,7 +91,16 @@ class Estimator:
         chose where a model chooses something itself)."""
         return _plain(self.get_params())
 
+    @property
+    def aligns_new_days(self) -> bool:
+        """Whether ``predict`` aligns a day it was not trained on (default: no)."""
+        return False
+
     # ------------------------------------------------------------------ the contract
+    def pretrain(self, windows: Any, *, seed: int) -> Estimator:
+        """Pretrain on ``windows`` of all their days; only where ``pretrains`` is True."""
+        raise NotImplementedError(f"{type(self).__name__} does not pretrain")
+
     def fit(self, train: Any, val: Any, *, task: str, seed: int) -> Estimator:
         """Fit for ``task`` on ``train`` windows (``val``: same days' held-out trials, for
         early stopping and choices made inside); returns ``self``."""
@@ -125,7 +133,10 @@ def check_task(model: Estimator, task: str) -> None:
 
 
 def _cannot(model: Estimator, task: str) -> str:
-    only = {frozenset({"decode"}): "; it only decodes", frozenset({"simulate"}): "; it only simulates"}
+    only = {
+        frozenset({"decode"}): "; it only decodes",
+        frozenset({"simulate"}): "; it only simulates",
+    }
     return f"{model.name} cannot {task} (it does {sorted(model.tasks)}{only.get(model.tasks, '')})"
 
 

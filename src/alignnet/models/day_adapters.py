@@ -99,7 +99,7 @@ class DayAdapters(nn.Module):
             rows = (day == d).nonzero(as_tuple=True)[0]
             yield rows, (int(d) if int(d) in self._inputs else None)
 
-    def _check_identity(self, day: int | None, width: int) -> None:
+    def _check_identity(self, day: torch.Tensor | int | None, width: int) -> None:
         if width != self.width:
             raise ValueError(
                 f"day {day} has {width} channels and no read-in for this {self.width}-channel "

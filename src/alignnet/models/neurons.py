@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Literal
 
@@ -118,6 +119,7 @@ def lif_forward_potentials(x: torch.Tensor, *, tau: float, v_threshold: float, v
         for start, width in blocks:
             wb = w.narrow(1, start, width)
             torch.mul(x2.narrow(1, start, width), -k, out=wb)
+            assert kept is not None  # allocated whenever there are blocks
             kb = kept[:width]
             steps = wb.unbind(0)
             for prev, cur in zip(steps[:-1], steps[1:], strict=True):
@@ -265,6 +267,14 @@ def _load_lif_kernels() -> ModuleType | None:
     return _KERNELS["numba"]
 
 
+def _numba_kernels() -> ModuleType:
+    """The numba kernels (the fused path picks them only when they import)."""
+    kernels = _load_lif_kernels()
+    if kernels is None:
+        raise ImportError("the numba LIF kernels need numba")
+    return kernels
+
+
 def fused_kernel(x: torch.Tensor) -> FusedKernel:
     """Which kernel the ``"fused"`` backend runs for ``x``.
 
@@ -288,7 +298,7 @@ def _numba_forward(
     x: torch.Tensor, *, tau: float, v_threshold: float, v_reset: float, save_potentials: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Numba forward: ``x`` ``[T, B, ...]`` -> ``(spikes [T, B, ...], V [T, B, ...] or None)``."""
-    kernels = _load_lif_kernels()
+    kernels = _numba_kernels()
     x2 = x.detach().reshape(x.shape[0], -1).contiguous()
     spikes = torch.empty(x2.shape, dtype=x.dtype)
     potentials = torch.empty(x2.shape, dtype=x.dtype) if save_potentials else None
@@ -312,7 +322,7 @@ def _numba_backward(
     v2 = potentials.reshape(shape[0], -1)
     g2 = grad_spikes.to(v2.dtype).reshape(v2.shape).contiguous()
     grad_input = torch.empty(v2.shape, dtype=v2.dtype)
-    _load_lif_kernels().lif_backward(
+    _numba_kernels().lif_backward(
         v2.numpy(),
         g2.numpy(),
         grad_input=grad_input.numpy(),
@@ -338,7 +348,7 @@ def lif_fused(
 
 
 # ----------------------------------------------------------------------------- compiled path
-_COMPILED: dict[str, object] = {}
+_COMPILED: dict[str, Callable[..., torch.Tensor]] = {}
 
 
 def lif_compiled(x: torch.Tensor, **options) -> torch.Tensor:
@@ -414,7 +424,7 @@ class MultiStepLIF(nn.Module):
         """``x``: input current ``[T, B, ...]`` (T >= 1) -> spikes of the same shape."""
         if x.dim() < 2:
             raise ValueError(f"MultiStepLIF expects [T, B, ...], got shape {tuple(x.shape)}")
-        options = dict(
+        options: dict[str, Any] = dict(
             tau=self.tau,
             v_threshold=self.v_threshold,
             v_reset=self.v_reset,

@@ -27,6 +27,7 @@ Level l of a causal U-Net therefore produces its bin j at input bin ``2**l * j``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -210,7 +211,7 @@ class UNet(nn.Module):
         causal: bool = False,
     ) -> None:
         super().__init__()
-        kw = {"dims": dims, "make_act": make_act, "causal": causal}
+        kw: dict[str, Any] = {"dims": dims, "make_act": make_act, "causal": causal}
         self.encoder = UNetEncoder(in_width, widths, latent_width, **kw)
         self.decoder = UNetDecoder(out_width, widths, latent_width, **kw)
 

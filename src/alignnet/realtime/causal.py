@@ -34,13 +34,16 @@ from torch import nn
 
 from alignnet.errors import CheckpointError, DataError
 from alignnet.models.activations import TemporalLIF
-from alignnet.realtime.stats import resolve_spike_stats, z_score_bin
+from alignnet.realtime.stats import resolve_spike_stats, trained_normalizer, z_score_bin
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
 
 
-def _np(t: torch.Tensor) -> np.ndarray:
+def _np(t: torch.Tensor | nn.Module | None) -> np.ndarray:
+    """A weight or buffer of the network as float64 numpy."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"expected a tensor of the network, got {type(t).__name__}")
     return t.detach().cpu().double().numpy()
 
 
@@ -92,8 +95,12 @@ class _ReLU:
         return np.maximum(x, np.float32(0.0))
 
 
-def _fold_conv_bn(conv: nn.Conv1d, bn: nn.BatchNorm1d) -> tuple[np.ndarray, np.ndarray]:
+def _fold_conv_bn(conv: nn.Module, bn: nn.Module) -> tuple[np.ndarray, np.ndarray]:
     """conv (no bias) -> eval BN as one convolution: ``(weight [O, I, k], bias [O])``."""
+    if not isinstance(conv, nn.Conv1d) or not isinstance(bn, nn.BatchNorm1d):
+        raise TypeError(
+            f"expected Conv1d -> BatchNorm1d, got {type(conv).__name__}, {type(bn).__name__}"
+        )
     scale = _np(bn.weight) / np.sqrt(_np(bn.running_var) + bn.eps)
     weight = _np(conv.weight) * scale[:, None, None]
     bias = _np(bn.bias) - _np(bn.running_mean) * scale
@@ -116,7 +123,9 @@ def _activation(module: nn.Module, width: int) -> _LIF | _ReLU:
 class _Block:
     """One ConvBlock (conv -> BN -> act, twice), stepped one bin at a time."""
 
-    def __init__(self, block: nn.Sequential, readin: np.ndarray | None = None) -> None:
+    def __init__(self, block: nn.Module, readin: np.ndarray | None = None) -> None:
+        if not isinstance(block, nn.Sequential):
+            raise TypeError(f"expected a ConvBlock (nn.Sequential), got {type(block).__name__}")
         conv_a, bn_a, act_a, conv_b, bn_b, act_b = list(block)
         w_a, b_a = _fold_conv_bn(conv_a, bn_a)
         if readin is not None:  # conv(R x) = (W_j R) x for every tap j
@@ -195,8 +204,7 @@ class CausalStreamingDecoder:
             spike_mean=spike_mean,
             spike_std=spike_std,
         )
-        self._behavior_mean = np.asarray(model.normalizer.behavior_mean, dtype=np.float64)
-        self._behavior_std = np.asarray(model.normalizer.behavior_std, dtype=np.float64)
+        self._normalizer = trained_normalizer(model.normalizer)
         enc, dec = net.spike_encoder, net.behavior_decoder
         self.n_levels = len(enc.blocks)
         self._enc = [
@@ -284,6 +292,7 @@ class CausalStreamingDecoder:
             if t % (1 << level):
                 continue
             below = self._latent if level == k - 1 else self._dec_cur[level + 1]
+            assert below is not None  # the coarsest level updates first
             taps, bias = self._up[level]
             up = taps[(t >> level) & 1] @ below + bias
             block_in = np.concatenate([up, self._enc_cur[level]])
@@ -301,8 +310,9 @@ class CausalStreamingDecoder:
             ``[D]`` float32 behaviour estimate (training units) for that bin, computed from
             it and the bins before it since the last `reset`.
         """
-        z = self.step_normalised(self._normalise(spike_counts))
-        return (z * self._behavior_std + self._behavior_mean).astype(np.float32)
+        return self._normalizer.inverse_behavior_bins(
+            self.step_normalised(self._normalise(spike_counts))
+        )
 
     def run(self, counts: np.ndarray) -> np.ndarray:
         """Stream a block bin by bin: ``[T, C]`` counts -> ``[T, D]`` float32 estimates."""
@@ -354,6 +364,5 @@ def decode_continuous(
     device = next(net.parameters()).device
     day_t = torch.tensor([-1 if day is None else int(day)], device=device)
     out = net(spikes=torch.from_numpy(z).to(device), day=day_t, mode="decode")["behavior"]
-    y = out[0].float().cpu().numpy().T.astype(np.float64)  # [T, D]
-    norm = model.normalizer
-    return (y * norm.behavior_std + norm.behavior_mean).astype(np.float32)
+    y = out[0].float().cpu().numpy().T  # [T, D]
+    return trained_normalizer(model.normalizer).inverse_behavior_bins(y)

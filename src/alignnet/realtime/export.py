@@ -27,7 +27,7 @@ import copy
 import importlib.util
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -44,15 +44,13 @@ from alignnet.models.bitplane import (
 )
 from alignnet.models.lif_step import lif_charge
 from alignnet.models.neurons import MultiStepLIF
-from alignnet.realtime.stats import resolve_spike_stats
+from alignnet.names import ExportFormat, OnnxExporter, Task
+from alignnet.realtime.stats import resolve_spike_stats, trained_normalizer
 from alignnet.utils.atomic import atomic_path
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
 
-ExportFormat = Literal["onnx", "torchscript"]
-ExportTask = Literal["decode", "simulate"]
-OnnxExporter = Literal["auto", "dynamo", "torchscript"]
 ONNX_EXPORTERS = ("auto", "dynamo", "torchscript")
 FORMATS = ("onnx", "torchscript")
 TASKS = ("decode", "simulate")
@@ -97,6 +95,9 @@ class TracingBitplane(nn.Module):
     through ``inner``, decoded as ``scale * sum_k 2^k B_k``. The scale is the block's frozen
     ``running_max / (2^n - 1)`` (an uncalibrated block uses the batch maximum, as it does).
     """
+
+    running_max: torch.Tensor
+    significance: torch.Tensor
 
     def __init__(self, block: BitplaneBlock, inner: nn.Module | None) -> None:
         super().__init__()
@@ -144,6 +145,11 @@ class DecodeGraph(nn.Module):
         day: recording day id passed to the per-day read-in (-1: identity).
     """
 
+    spike_mean: torch.Tensor
+    spike_std: torch.Tensor
+    behavior_mean: torch.Tensor
+    behavior_std: torch.Tensor
+
     def __init__(
         self,
         network: nn.Module,
@@ -171,6 +177,9 @@ class DecodeGraph(nn.Module):
 class SimulateGraph(nn.Module):
     """Behaviour ``[B, D, L]`` (training units) -> rates ``[B, C, L]`` (counts per bin)."""
 
+    behavior_mean: torch.Tensor
+    behavior_std: torch.Tensor
+
     def __init__(
         self, network: nn.Module, *, behavior_mean: np.ndarray, behavior_std: np.ndarray
     ) -> None:
@@ -191,7 +200,7 @@ def _column(values: np.ndarray) -> torch.Tensor:
 def build_graph(
     model: AlignNet,
     *,
-    task: ExportTask,
+    task: Task,
     day: int | None = None,
     spike_mean: np.ndarray | None = None,
     spike_std: np.ndarray | None = None,
@@ -238,7 +247,7 @@ def build_graph(
     ).eval()
 
 
-def example_input(model: AlignNet, *, task: ExportTask, batch: int = 2) -> torch.Tensor:
+def example_input(model: AlignNet, *, task: Task, batch: int = 2) -> torch.Tensor:
     """A zero input of the task's shape: ``[batch, C, L]`` (decode) or ``[batch, D, L]``."""
     m = model.config.model
     width = m.n_channels if task == "decode" else m.n_behavior
@@ -250,7 +259,7 @@ def export_model(
     *,
     format: ExportFormat,  # the CLI's word
     path: str | Path,
-    task: ExportTask = "decode",
+    task: Task = "decode",
     day: int | None = None,
     spike_mean: np.ndarray | None = None,
     spike_std: np.ndarray | None = None,
@@ -302,7 +311,7 @@ def _as_model(checkpoint: str | Path | AlignNet) -> AlignNet:
     return AlignNet.load(checkpoint, device="cpu")
 
 
-def io_names(task: ExportTask) -> tuple[str, str]:
+def io_names(task: Task) -> tuple[str, str]:
     """(input name, output name) of an exported graph of ``task``."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -314,7 +323,7 @@ def onnxscript_available() -> bool:
 
 
 def export_onnx_file(
-    graph: nn.Module, example: torch.Tensor, out: Path, *, task: ExportTask, exporter: str
+    graph: nn.Module, example: torch.Tensor, out: Path, *, task: Task, exporter: str
 ) -> None:
     """Write ``graph`` (one input, dynamic batch axis) to the ONNX file ``out`` (opset 18)."""
     in_name, out_name = io_names(task)
@@ -337,6 +346,8 @@ def export_onnx_file(
             external_data=False,
             verbose=False,
         )
+        if program is None:
+            raise RuntimeError("torch.onnx.export(dynamo=True) returned no program")
         program.save(str(out), external_data=False)
         return
     with warnings.catch_warnings():
@@ -393,7 +404,7 @@ def check_export(
     path: str | Path,
     *,
     format: ExportFormat,
-    task: ExportTask = "decode",
+    task: Task = "decode",
     day: int | None = None,
     spike_mean: np.ndarray | None = None,
     spike_std: np.ndarray | None = None,
@@ -410,7 +421,7 @@ def check_export(
     """
     model = _as_model(checkpoint)
     rng = np.random.default_rng(seed)
-    m, norm = model.config.model, model.normalizer
+    m, norm = model.config.model, trained_normalizer(model.normalizer)
     if task == "decode":
         x = rng.poisson(1.0, size=(batch, m.n_channels, m.window_len)).astype(np.float32)
         graph = build_graph(

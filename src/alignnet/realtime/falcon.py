@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alignnet.errors import CheckpointError, DataError
+from alignnet.names import FALCON_TASKS
 from alignnet.realtime.causal import CausalStreamingDecoder
 from alignnet.realtime.stats import spike_statistics
 
@@ -49,7 +50,7 @@ Stats = tuple[np.ndarray, np.ndarray]
 
 def falcon_task(name: str) -> FalconTask:
     """``"m1"`` / ``"m2"`` / ``"h1"`` -> `FalconTask` (the regression tasks AlignNet decodes)."""
-    if name not in ("m1", "m2", "h1"):
+    if name not in FALCON_TASKS:
         raise ValueError(f"task must be m1, m2 or h1 (continuous decoding), got {name!r}")
     return getattr(FalconTask, name)
 

@@ -31,7 +31,7 @@ from alignnet.data.session import Session
 from alignnet.errors import DataError
 from alignnet.evaluation.metrics import pearson_r, r2_score
 from alignnet.realtime.causal import CausalStreamingDecoder
-from alignnet.realtime.stats import resolve_spike_stats, spike_statistics
+from alignnet.realtime.stats import resolve_spike_stats, spike_statistics, trained_normalizer
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -104,9 +104,9 @@ def window_lag0_estimates(
         day_t = torch.full((x.shape[0],), -1 if day is None else int(day), dtype=torch.long)
         y = net(spikes=x.to(device), day=day_t.to(device), mode="decode")["behavior"]
         last.append(y[:, :, -1].float().cpu().numpy())
-    norm = model.normalizer
-    est = np.concatenate(last).astype(np.float64) * norm.behavior_std + norm.behavior_mean
-    out[length - 1 :] = est
+    out[length - 1 :] = trained_normalizer(model.normalizer).inverse_behavior_bins(
+        np.concatenate(last)
+    )
     return out
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from alignnet.data.preprocess.normalization import NormStats, mean_std
-from alignnet.errors import DataError
+from alignnet.errors import CheckpointError, DataError
+
+
+def trained_normalizer(normalizer: NormStats | None) -> NormStats:
+    """A model's `NormStats`, or a `CheckpointError` when it was never trained."""
+    if normalizer is None:
+        raise CheckpointError("the model has no normalisation statistics (it was never trained)")
+    return normalizer
 
 
 def spike_statistics(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

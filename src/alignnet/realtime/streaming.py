@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 from alignnet.errors import CheckpointError, DataError
-from alignnet.realtime.stats import resolve_spike_stats, z_score_bin
+from alignnet.realtime.stats import resolve_spike_stats, trained_normalizer, z_score_bin
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -126,8 +126,7 @@ class StreamingDecoder:
             spike_std=spike_std,
         )
         self._spike_mean, self._spike_std = mean, std
-        self._behavior_mean = np.asarray(model.normalizer.behavior_mean, dtype=np.float64)
-        self._behavior_std = np.asarray(model.normalizer.behavior_std, dtype=np.float64)
+        self._normalizer = trained_normalizer(model.normalizer)
         network = model.network
         if next(network.parameters()).device != self.device:
             network = copy.deepcopy(network).to(self.device)
@@ -233,7 +232,7 @@ class StreamingDecoder:
             x = self._window if self.device.type == "cpu" else self._window.to(self.device)
             out = self._network(spikes=x, day=self._day, mode="decode")["behavior"]
             z = out[0, :, column].float().cpu().numpy()
-        return (z * self._behavior_std + self._behavior_mean).astype(np.float32)
+        return self._normalizer.inverse_behavior_bins(z)
 
     def run(self, counts: np.ndarray) -> np.ndarray:
         """Stream a whole block bin by bin (for tests and offline replay).

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+
+from alignnet.models.alignnet import AlignNetModel
 
 
 @dataclass
@@ -61,7 +62,7 @@ class AlignReport:
         return dict(self.__dict__)
 
 
-def _features(network: nn.Module, spikes: torch.Tensor, day: torch.Tensor) -> torch.Tensor:
+def _features(network: AlignNetModel, spikes: torch.Tensor, day: torch.Tensor) -> torch.Tensor:
     """Bottleneck features ``[n_vectors, K]`` of normalised spikes ``[B, N, L]``."""
     h, _ = network.encode_spikes(spikes, day)
     h = network._to_ann(h)  # [B, K, ...]
@@ -70,12 +71,14 @@ def _features(network: nn.Module, spikes: torch.Tensor, day: torch.Tensor) -> to
 
 @torch.no_grad()
 def latent_statistics(
-    network: nn.Module, spikes: np.ndarray, day: np.ndarray, *, batch: int = 256
+    network: AlignNetModel, spikes: np.ndarray, day: np.ndarray, *, batch: int = 256
 ) -> LatentStats:
     """Mean and covariance of the bottleneck features of normalised ``spikes [N, C, L]``."""
     network.eval()
     device = next(network.parameters()).device
-    total, outer, count = None, None, 0
+    total: torch.Tensor | None = None
+    outer: torch.Tensor | None = None
+    count = 0
     for start in range(0, spikes.shape[0], batch):
         x = torch.from_numpy(spikes[start : start + batch]).to(device)
         d = torch.from_numpy(day[start : start + batch]).to(device)
@@ -83,6 +86,8 @@ def latent_statistics(
         total = f.sum(0) if total is None else total + f.sum(0)
         outer = f.T @ f if outer is None else outer + f.T @ f
         count += f.shape[0]
+    if total is None or outer is None:
+        raise ValueError("no windows to take latent statistics of")
     mean = total / count
     cov = outer / count - torch.outer(mean, mean)
     return LatentStats(mean.cpu().numpy(), cov.cpu().numpy())
@@ -105,7 +110,7 @@ def gaussian_kl(
 
 
 def align_day(
-    network: nn.Module,
+    network: AlignNetModel,
     spikes: np.ndarray,
     *,
     day: int,

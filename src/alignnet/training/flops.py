@@ -14,8 +14,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from alignnet.models.alignnet import AlignNetModel, Mode
+
 #: Layers with weights that multiply-accumulate (the only ones counted).
-WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+CONV_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+WEIGHT_LAYERS = (*CONV_LAYERS, nn.Linear)
 TRANSPOSED_LAYERS = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
 
@@ -24,7 +27,7 @@ def layer_macs(module: nn.Module, inputs: torch.Tensor, output: torch.Tensor) ->
     project's one MAC counter (`count_macs` and `alignnet.evaluation.accounting` use it)."""
     if isinstance(module, nn.Linear):
         return output.numel() * module.in_features
-    if isinstance(module, WEIGHT_LAYERS):
+    if isinstance(module, CONV_LAYERS):
         per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
         return output.numel() * per_output
     if isinstance(module, TRANSPOSED_LAYERS):
@@ -65,7 +68,7 @@ def count_macs(module: nn.Module, run: Callable[[], Any]) -> dict[str, int]:
     return totals
 
 
-def model_summary(model: nn.Module, *, batch: int = 4) -> dict[str, Any]:
+def model_summary(model: AlignNetModel, *, batch: int = 4) -> dict[str, Any]:
     """Parameters and forward FLOPs per window of each path of an `AlignNetModel`.
 
     Returns ``{"parameters": int, "flops_per_window": {mode: flops}}`` where a training step
@@ -78,7 +81,11 @@ def model_summary(model: nn.Module, *, batch: int = 4) -> dict[str, Any]:
     behavior = torch.randn(batch, cfg.n_behavior, cfg.window_len)
     flops = {}
     for mode in ("pretrain", "decode", "simulate"):
-        macs = count_macs(model, lambda m=mode: model(spikes=spikes, behavior=behavior, mode=m))
+
+        def run(m: Mode = mode) -> object:
+            return model(spikes=spikes, behavior=behavior, mode=m)
+
+        macs = count_macs(model, run)
         flops[mode] = 2 * macs["total"] // batch
     model.train(was_training)
     return {"parameters": sum(p.numel() for p in model.parameters()), "flops_per_window": flops}

@@ -15,9 +15,10 @@ from torch import nn
 
 from alignnet.engine import distributed
 from alignnet.engine.loop import Batch, LossFn
+from alignnet.models.alignnet import AlignNetModel
+from alignnet.models.day_adapters import DayAdapters
 from alignnet.models.losses import mse, poisson_nll, symmetric_info_nce
-
-Task = Literal["decode", "simulate"]
+from alignnet.names import Task
 
 
 def pretrain_loss(
@@ -94,7 +95,7 @@ def simulate_loss(kind: Literal["mse", "poisson"] = "mse") -> LossFn:
     return loss_fn
 
 
-def finetune_parameters(network: nn.Module, *, task: Task, freeze_encoder: bool) -> list:
+def finetune_parameters(network: AlignNetModel, *, task: Task, freeze_encoder: bool) -> list:
     """Parameters fine-tuning optimises: all, or all but the task's encoder."""
     params = list(network.parameters())
     if not freeze_encoder:
@@ -104,7 +105,7 @@ def finetune_parameters(network: nn.Module, *, task: Task, freeze_encoder: bool)
 
 
 @torch.no_grad()
-def init_rate_head(network: nn.Module, *, count_mean, count_std) -> None:
+def init_rate_head(network: AlignNetModel, *, count_mean, count_std) -> None:
     """Start the simulate head at rates ~= mean + std * (normalised spike reconstruction):
     ``softplus(std * y + softplus^-1(mean))``."""
     mean = torch.as_tensor(count_mean, dtype=torch.float32).clamp_min(1e-3)
@@ -114,7 +115,7 @@ def init_rate_head(network: nn.Module, *, count_mean, count_std) -> None:
 
 
 @torch.no_grad()
-def init_day_rate_head(adapters: nn.Module, day: int, *, count_mean, count_std) -> None:
+def init_day_rate_head(adapters: DayAdapters, day: int, *, count_mean, count_std) -> None:
     """As `init_rate_head`, for the rate head of one day's adapters (``[N_d]`` statistics)."""
     mean = torch.as_tensor(count_mean, dtype=torch.float32).clamp_min(1e-3)
     std = torch.as_tensor(count_std, dtype=torch.float32)

@@ -80,5 +80,5 @@ def assign_calendar_days(sessions: Sequence[Session]) -> None:
         seen[day] = _name(session)
     parsed = [date.fromisoformat(d) for d in dates]
     origin = min(parsed)
-    for session, day in zip(sessions, parsed, strict=True):
-        session.meta.day = (day - origin).days
+    for session, when in zip(sessions, parsed, strict=True):
+        session.meta.day = (when - origin).days

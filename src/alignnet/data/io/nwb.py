@@ -43,15 +43,11 @@ from typing import Any
 
 import numpy as np
 
-from alignnet.data.io.nwb_channels import (
-    CHANNEL_POLICIES,
-    ChannelLayout,
-    ChannelPolicy,
-    units_to_channels,
-)
+from alignnet.data.io.nwb_channels import ChannelLayout, units_to_channels
 from alignnet.data.registry import UNKNOWN_DATE
 from alignnet.data.session import Session, SessionMeta, Trials, Voltage
 from alignnet.errors import DataError, FileFormatError
+from alignnet.names import CHANNEL_POLICIES, ChannelPolicy
 from alignnet.utils.atomic import atomic_path
 
 META_KEY = "alignnet_meta"
@@ -153,6 +149,7 @@ def _build_nwbfile(session: Session) -> Any:
             nwbfile.add_unit(spike_times=times, electrodes=[index], channel_id=str(channel_id))
     else:
         assert session.spike_counts is not None and session.count_bin_s is not None
+        assert session.count_t_start is not None  # set together with the counts
         ecephys = nwbfile.create_processing_module(name="ecephys", description="binned spikes")
         ecephys.add(
             TimeSeries(
@@ -554,6 +551,7 @@ def _session_from_nwbfile(
             meta.array_layout = layout.fingerprint
             extra["flag_reasons"] = layout.flag_reasons
     else:
+        assert counts_series is not None  # a file without units has binned counts
         counts = np.asarray(counts_series.data[:])
         count_bin_s = (
             float(stored["count_bin_s"]) if stored is not None else 1.0 / float(counts_series.rate)

@@ -21,14 +21,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from alignnet.errors import DataError
+from alignnet.names import ChannelPolicy
 
-ChannelPolicy = Literal["auto", "electrode", "unit"]
-CHANNEL_POLICIES: tuple[str, ...] = ("auto", "electrode", "unit")
 _BAD_COLUMNS = ("bad", "is_bad", "dead", "is_dead", "exclude", "noisy")
 _GOOD_COLUMNS = ("good", "valid", "is_good")
 

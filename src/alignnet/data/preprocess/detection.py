@@ -46,6 +46,9 @@ from alignnet.errors import DataError
 MAD_TO_SIGMA = 0.6745
 """median(|x|) of a zero-mean Gaussian is 0.6745 sigma."""
 
+#: Which threshold crossings count as spikes.
+Sign = Literal["neg", "pos", "both"]
+
 
 @dataclass(frozen=True)
 class DetectionConfig:
@@ -68,7 +71,7 @@ class DetectionConfig:
     band_hz: tuple[float, float] = (300.0, 6000.0)
     filter_order: int = 3
     threshold: float = 4.5
-    sign: Literal["neg", "pos", "both"] = "neg"
+    sign: Sign = "neg"
     dead_time_ms: float = 1.0
     noise_n_segments: int = 20
     noise_segment_s: float = 1.0

@@ -207,7 +207,7 @@ class NormStats:
         """The stored ``[C]`` float64 spike mean and std used for ``day`` (see `knows`)."""
         if not self.per_day:
             return self.spike_mean, self.spike_std
-        if not self.knows(day):
+        if day is None or not self.knows(day):
             raise DataError(
                 f"no spike statistics for day {day} (fitted: {sorted(self.day_spike_mean)})",
                 field="day",
@@ -270,6 +270,12 @@ class NormStats:
         return (
             behavior * self.behavior_std[None, :, None] + self.behavior_mean[None, :, None]
         ).astype(np.float32)
+
+    def inverse_behavior_bins(self, behavior: np.ndarray) -> np.ndarray:
+        """z-scored behaviour with D last (``[D]`` one bin, ``[T, D]`` a continuous block) ->
+        behaviour units, float32 (computed in float64)."""
+        behavior = np.asarray(behavior, dtype=np.float64)
+        return (behavior * self.behavior_std + self.behavior_mean).astype(np.float32)
 
     def transform(self, windows: Windows) -> Windows:
         """A copy of ``windows`` with spikes and behaviour z-scored."""

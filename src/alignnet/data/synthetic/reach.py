@@ -172,7 +172,7 @@ def make_reach_config(preset: str | None = "reach", **overrides: Any) -> ReachCo
     bad = set(overrides) - set(known)
     if bad:
         raise DataError(f"unknown settings {sorted(bad)}", source="make_config")
-    fixed = {
+    fixed: dict[str, Any] = {
         k: tuple(v) if isinstance(v, list) and isinstance(getattr(base, k), tuple) else v
         for k, v in overrides.items()
     }

@@ -107,7 +107,7 @@ def synthesize_voltage(
     for u in range(n_units):  # one vectorised scatter-add per unit, not per spike
         samples = np.round((np.asarray(unit_spike_times[u], dtype=np.float64) - t_start) * rate_hz)
         samples = samples[(samples >= 0) & (samples < n)].astype(np.int64)
-        idx = (samples[:, None] + offsets[None, :]).ravel()
+        idx = (samples[:, None] + offsets[None, :]).ravel().astype(np.int64)
         vals = np.broadcast_to(waveforms[u] * unit_amplitude_uv[u], (samples.size, offsets.size))
         inside = (idx >= 0) & (idx < n)
         np.add.at(out[:, unit_channel[u]], idx[inside], vals.ravel()[inside])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def import_raw(
     chunk_s: float = 10.0,
     progress: bool = False,
     meta: SessionMeta | None = None,
-    **open_kw: object,
+    **open_kw: Any,
 ) -> Session:
     """Detect spikes in a raw recording and build a validated `Session`.
 
@@ -71,7 +71,7 @@ def import_raw(
 
     source = (
         recording if isinstance(recording, RawRecording) else open_recording(recording, **open_kw)
-    )  # type: ignore[arg-type]
+    )
     config = config or DetectionConfig()
     rec_start, rec_stop = source.t_start, source.t_stop
 
