@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from alignnet.config import ModelConfig
-from alignnet.data.checks import check_spike_counts
+from alignnet.data.checks import check_array, check_spike_counts
 from alignnet.data.registry import DayRegistry
 from alignnet.data.session import Session
 from alignnet.data.windows import Windows, split_by_trial
@@ -49,8 +49,7 @@ def _check_windows_array(
     """Shape, finiteness and N > 0 of a ``[N, ., L]`` window array."""
     if not shape_ok:
         raise DataError(f"shape {arr.shape}, this model expects {want}", field=field, source=source)
-    if not np.isfinite(arr).all():
-        raise DataError("NaN or inf values", field=field, source=source)
+    check_array(arr, field=field, source=source)
     if arr.shape[0] == 0:
         raise DataError("no windows (N = 0)", field=field, source=source)
 
@@ -119,8 +118,7 @@ def check_new_day_spikes(spikes: np.ndarray, *, day: int, window_len: int) -> np
             field="spikes",
             source="align",
         )
-    if not np.isfinite(spikes).all():
-        raise DataError("NaN or inf values", field="spikes", source="align")
+    check_array(spikes, field="spikes", source="align")
     check_spike_counts(spikes, source="align")
     if not spikes.any():
         raise DataError(

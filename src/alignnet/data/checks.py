@@ -18,6 +18,39 @@ import numpy as np
 from alignnet.errors import CheckpointError, DataError, FileFormatError
 
 
+def check_array(
+    arr: np.ndarray,
+    *,
+    field: str,
+    source: str | Path | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    expected: str | None = None,
+) -> np.ndarray:
+    """The one finite-values and shape check of the project's array inputs.
+
+    Args:
+        arr: the array (already converted to the wanted dtype).
+        field, source: named in the error.
+        shape: wanted shape; None on an axis accepts any size there (None: any shape).
+        expected: how the error spells the wanted shape (default: ``shape``).
+
+    Returns:
+        ``arr`` unchanged.
+
+    Raises:
+        DataError: ``"expected ..., got shape ..."`` or ``"NaN or inf values"``.
+    """
+    if shape is not None and (
+        arr.ndim != len(shape)
+        or any(w is not None and n != w for n, w in zip(arr.shape, shape, strict=True))
+    ):
+        want = expected or str(tuple("*" if w is None else w for w in shape))
+        raise DataError(f"expected {want}, got shape {arr.shape}", field=field, source=source)
+    if not np.isfinite(arr).all():
+        raise DataError("NaN or inf values", field=field, source=source)
+    return arr
+
+
 def check_spike_counts(
     spikes: np.ndarray, *, source: str | Path | None = None, field: str = "spikes"
 ) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alignnet.data.checks import check_array
 from alignnet.errors import DataError
 
 
@@ -37,8 +38,7 @@ def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if t.shape[0] < 2:
         raise DataError("need at least 2 samples", source="metrics")
     for name, a in (("y_true", t), ("y_pred", p)):
-        if not np.isfinite(a).all():
-            raise DataError("NaN or inf values", field=name, source="metrics")
+        check_array(a, field=name, source="metrics")
     return t, p
 
 

@@ -34,7 +34,12 @@ from torch import nn
 
 from alignnet.errors import CheckpointError, DataError
 from alignnet.models.activations import TemporalLIF
-from alignnet.realtime.stats import resolve_spike_stats, trained_normalizer, z_score_bin
+from alignnet.realtime.stats import (
+    resolve_spike_stats,
+    trained_normalizer,
+    z_score_bin,
+    z_score_block,
+)
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -349,17 +354,13 @@ def decode_continuous(
         raise CheckpointError("decode_continuous needs a causal model (ModelConfig.causal=True)")
     if "decode" not in model.tasks:
         raise CheckpointError("this model has not been fine-tuned for decoding")
-    counts = np.asarray(counts, dtype=np.float32)
     readin = _day_readin(model, day)
     c = model.config.model.n_channels if readin is None else readin.shape[1]
-    if counts.ndim != 2 or counts.shape[1] != c:
-        raise DataError(f"expected [T, {c}] counts, got shape {counts.shape}", field="counts")
-    if not np.isfinite(counts).all():
-        raise DataError("NaN or inf values", field="counts")
     mean, std = resolve_spike_stats(
         model.normalizer, n_channels=c, day=day, spike_mean=spike_mean, spike_std=spike_std
     )
-    z = ((counts - mean) / std).astype(np.float32).T[None]  # [1, C, T]
+    z = z_score_block(counts, spike_mean=mean, spike_std=std, source="decode_continuous")
+    z = z.T[None]  # [1, C, T]
     net = model.network.eval()
     device = next(net.parameters()).device
     day_t = torch.tensor([-1 if day is None else int(day)], device=device)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from alignnet.data.checks import check_array
 from alignnet.errors import CheckpointError, DataError
 from alignnet.names import FALCON_TASKS
 from alignnet.realtime.causal import CausalStreamingDecoder
@@ -206,12 +207,7 @@ class AlignNetFalconDecoder(BCIDecoder):
                 field="neural_observations",
                 source="AlignNetFalconDecoder.predict",
             )
-        if not np.isfinite(obs).all():
-            raise DataError(
-                "NaN or inf spike counts in this bin",
-                field="neural_observations",
-                source="AlignNetFalconDecoder.predict",
-            )
+        check_array(obs, field="neural_observations", source="AlignNetFalconDecoder.predict")
         if obs.shape[0] > len(self._decoders):
             raise DataError(
                 f"batch of {obs.shape[0]} sessions, but reset() started {len(self._decoders)}",

@@ -31,7 +31,12 @@ from alignnet.data.session import Session
 from alignnet.errors import DataError
 from alignnet.evaluation.metrics import pearson_r, r2_score
 from alignnet.realtime.causal import CausalStreamingDecoder
-from alignnet.realtime.stats import resolve_spike_stats, spike_statistics, trained_normalizer
+from alignnet.realtime.stats import (
+    resolve_spike_stats,
+    spike_statistics,
+    trained_normalizer,
+    z_score_block,
+)
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -90,7 +95,7 @@ def window_lag0_estimates(
         spike_mean=spike_mean,
         spike_std=spike_std,
     )
-    z = ((counts - mean) / std).astype(np.float32)  # [T, C]
+    z = z_score_block(counts, spike_mean=mean, spike_std=std, source="window_lag0_estimates")
     n = counts.shape[0] - length + 1
     out = np.full((counts.shape[0], cfg.n_behavior), np.nan, dtype=np.float32)
     if n <= 0:

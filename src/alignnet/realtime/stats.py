@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from alignnet.data.checks import check_array
 from alignnet.data.preprocess.normalization import NormStats, mean_std
 from alignnet.errors import CheckpointError, DataError
 
@@ -33,8 +34,7 @@ def spike_statistics(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     counts = np.asarray(counts, dtype=np.float32)
     if counts.ndim != 2 or counts.shape[0] < 2:
         raise DataError(f"expected [T, C] with T >= 2, got shape {counts.shape}", field="counts")
-    if not np.isfinite(counts).all():
-        raise DataError("NaN or inf values", field="counts")
+    check_array(counts, field="counts")
     return mean_std(counts.T[None])
 
 
@@ -58,10 +58,7 @@ def resolve_spike_stats(
         mean = np.asarray(spike_mean, dtype=np.float64)
         std = np.asarray(spike_std, dtype=np.float64)
         for name, arr in (("spike_mean", mean), ("spike_std", std)):
-            if arr.shape != (n_channels,):
-                raise DataError(f"shape {arr.shape}, expected ({n_channels},)", field=name)
-            if not np.isfinite(arr).all():
-                raise DataError("NaN or inf values", field=name)
+            check_array(arr, field=name, shape=(n_channels,))
         if (std <= 0).any():
             raise DataError("standard deviations must be > 0", field="spike_std")
         return mean, std
@@ -107,8 +104,23 @@ def z_score_bin(
             field="spike_counts",
             source=source,
         )
-    if not np.isfinite(x).all():
-        raise DataError("NaN or inf values", field="spike_counts", source=source)
+    check_array(x, field="spike_counts", source=source)
     np.subtract(x, spike_mean, out=scratch)
     np.divide(scratch, spike_std, out=scratch)
     return scratch
+
+
+def z_score_block(
+    counts: np.ndarray, *, spike_mean: np.ndarray, spike_std: np.ndarray, source: str
+) -> np.ndarray:
+    """A continuous block ``[T, C]`` of counts -> float32 z-scores ``[T, C]`` (computed in
+    float64 with the fixed ``[C]`` statistics), the normalisation of every continuous-block
+    decoder (lag-0 window scoring, causal block decoding, export checks)."""
+    counts = check_array(
+        np.asarray(counts, dtype=np.float32),
+        field="counts",
+        source=source,
+        shape=(None, spike_mean.shape[0]),
+        expected=f"[T, {spike_mean.shape[0]}] counts",
+    )
+    return ((counts - spike_mean) / spike_std).astype(np.float32)
