@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import click
 
-from alignnet.cli.options import (
-    POSITIVE_FLOAT,
-    POSITIVE_INT,
-    SEED,
-    channels_option,
-)
+from alignnet.cli.options import POSITIVE_FLOAT, POSITIVE_INT, SEED, channels_option, choice_option
 from alignnet.names import ALL_MODELS as MODEL_NAMES
 from alignnet.names import ARCH_NAMES, PRESET_NAMES
 from alignnet.names import PROTOCOLS as PROTOCOL_NAMES
@@ -64,11 +59,10 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
 
 
 @click.command("benchmark")
-@click.option(
+@choice_option(
     "--preset",
-    type=click.Choice(PRESET_NAMES),
+    choices=PRESET_NAMES,
     default="demo",
-    show_default=True,
     help="Size of data (synthetic) and of training: tiny (tests), demo (every row and "
     "protocol in minutes), standard (demo data, longer training and tuning; also for "
     "recordings), reach (standard sizes on one day of synthetic centre-out hand reaching, "
@@ -153,11 +147,10 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
     default=None,
     help="Override the hyper-parameter settings tried per model, fold and task.",
 )
-@click.option(
+@choice_option(
     "--arch",
-    type=click.Choice(ARCH_NAMES),
+    choices=ARCH_NAMES,
     default="default",
-    show_default=True,
     help="AlignNet recipe: default (this version's) or paper (the paper reading shipped "
     "before issue 14; fine-tuning batch 64). Baselines are not affected.",
 )

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from alignnet.cli.options import choice_option
+
 FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
 
 if TYPE_CHECKING:
@@ -23,10 +25,10 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Session file to write (.npz native or .nwb).",
 )
-@click.option(
+@choice_option(
     "--format",
     "fmt",
-    type=click.Choice(FORMAT_CHOICES),
+    choices=FORMAT_CHOICES,
     default=None,
     help="Raw format; detected from the path if omitted.",
 )
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
 @click.option(
     "--threshold", type=float, default=4.5, show_default=True, help="Threshold, x MAD noise sigma."
 )
-@click.option("--sign", type=click.Choice(["neg", "pos", "both"]), default="neg", show_default=True)
+@choice_option("--sign", choices=["neg", "pos", "both"], default="neg")
 @click.option("--dead-time-ms", type=float, default=1.0, show_default=True)
 @click.option(
     "--seed",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alignnet.cli.options import SEED, channels_option
+from alignnet.cli.options import SEED, channels_option, choice_option
 from alignnet.names import ChannelPolicy
 
 if TYPE_CHECKING:
@@ -29,11 +29,10 @@ if TYPE_CHECKING:
 @click.option(
     "--window-bins", type=int, default=100, show_default=True, help="Window length, bins."
 )
-@click.option(
+@choice_option(
     "--align",
-    type=click.Choice(["trial", "sliding"]),
+    choices=["trial", "sliding"],
     default="trial",
-    show_default=True,
     help="One window per trial start, or sliding windows inside each trial.",
 )
 @click.option(
@@ -63,11 +62,10 @@ if TYPE_CHECKING:
     show_default=True,
     help="Gaussian kernel half-width, in sigmas.",
 )
-@click.option(
+@choice_option(
     "--behavior-method",
-    type=click.Choice(["interp", "mean"]),
+    choices=["interp", "mean"],
     default="interp",
-    show_default=True,
     help="Behaviour to bins: linear interpolation at bin centres (paper eq. 1) or bin mean.",
 )
 @click.option(
@@ -76,11 +74,10 @@ if TYPE_CHECKING:
     help="Comma-separated behaviour dimensions to keep, e.g. 'x,y' [default: all].",
 )
 @click.option("--successful-only", is_flag=True, help="Keep only successful trials.")
-@click.option(
+@choice_option(
     "--target",
-    type=click.Choice(["vel", "pos"]),
+    choices=["vel", "pos"],
     default="vel",
-    show_default=True,
     help="Behaviour of the .mat recordings: velocity or position.",
 )
 @click.option(

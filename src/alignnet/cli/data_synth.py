@@ -10,15 +10,14 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import SEED, parse_days
+from alignnet.cli.options import SEED, choice_option, parse_days
 
 
 @click.command("synth")
-@click.option(
+@choice_option(
     "--preset",
-    type=click.Choice(["demo", "paper", "tiny", "nwb-turnover", "nwb-gain", "nwb-tiny"]),
+    choices=["demo", "paper", "tiny", "nwb-turnover", "nwb-gain", "nwb-tiny"],
     default="demo",
-    show_default=True,
     help="Size of the dataset: demo (6 days x 150 trials), paper (22 days x 1458 trials), "
     "tiny (3 days x 24 trials, for tests); nwb-turnover / nwb-gain (96-electrode Utah array, "
     "calendar days 0-30, sorted units with turnover + dead electrodes / slow gain drift), "
@@ -34,12 +33,11 @@ from alignnet.cli.options import SEED, parse_days
 )
 @click.option("--days", default=None, help="Only these days, e.g. '0-3' or '0,2,5'.")
 @click.option("--no-voltage", is_flag=True, help="Do not synthesise raw 30 kHz voltage.")
-@click.option(
+@choice_option(
     "--format",
     "fmt",
-    type=click.Choice(["native", "nwb"]),
+    choices=["native", "nwb"],
     default="native",
-    show_default=True,
     help="native: dayNN.npz + dataset.json (with ground truth); nwb: one DANDI-style dayNN.nwb "
     "per day (NN = calendar day) with sorted units linked to electrodes, no AlignNet metadata.",
 )

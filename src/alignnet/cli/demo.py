@@ -11,18 +11,17 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import DEVICE, POSITIVE_INT, SEED
+from alignnet.cli.options import DEVICE, POSITIVE_INT, SEED, choice_option
 from alignnet.names import NEURONS
 
 
 @click.command("demo")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds data and training.")
-@click.option(
+@choice_option(
     "--preset",
-    type=click.Choice(["tiny", "demo", "paper"]),
+    choices=["tiny", "demo", "paper"],
     default="demo",
-    show_default=True,
     help="Synthetic data preset.",
 )
 @click.option(
@@ -31,9 +30,7 @@ from alignnet.names import NEURONS
     default=None,
     help="Epochs of pretraining and of each fine-tuning (default: 12, tiny: 3).",
 )
-@click.option(
-    "--neuron", type=click.Choice(NEURONS), default="lif", show_default=True
-)
+@choice_option("--neuron", choices=NEURONS, default="lif")
 @click.option("--device", type=DEVICE, default="auto", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty OUT, replacing files.")
 @click.option(

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from alignnet.cli.options import choice_option
 from alignnet.names import (
     EXPORT_FORMATS,
     ONNX_EXPORTERS,
@@ -22,18 +23,17 @@ from alignnet.names import (
 
 @click.command("export")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
+@choice_option(
     "--format",
     "fmt",
-    type=click.Choice(EXPORT_FORMATS),
+    choices=EXPORT_FORMATS,
     required=True,
     help="onnx (run with onnxruntime) or torchscript (torch.jit.load).",
 )
-@click.option(
+@choice_option(
     "--task",
-    type=click.Choice(TASK_NAMES),
+    choices=TASK_NAMES,
     default="decode",
-    show_default=True,
     help="decode: counts [B, C, L] -> behaviour [B, D, L]; simulate: behaviour -> rates.",
 )
 @click.option(
@@ -56,11 +56,10 @@ from alignnet.names import (
     help="A .npy of [T, C] binned counts of a new day (no behaviour needed): the decode "
     "graph normalises with their per-channel mean/std instead of a stored day's.",
 )
-@click.option(
+@choice_option(
     "--onnx-exporter",
-    type=click.Choice(ONNX_EXPORTERS),
+    choices=ONNX_EXPORTERS,
     default="auto",
-    show_default=True,
     help="dynamo (torch.export, needs onnxscript), the older torchscript tracer, or auto.",
 )
 @click.option("--overwrite", "force", is_flag=True, help="Replace --out if it exists.")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from alignnet.cli.options import choice_option
 from alignnet.names import FALCON_TASKS
 
 
@@ -20,12 +21,11 @@ from alignnet.names import FALCON_TASKS
     help="Folder holding the task's data folder: m1/ (or the DANDI set 000941/), m2/ "
     "(000953/), h1/ (000954/), as FALCON's evaluator expects (its EVAL_DATA_PATH).",
 )
-@click.option("--task", type=click.Choice(FALCON_TASKS), required=True)
-@click.option(
+@choice_option("--task", choices=FALCON_TASKS, required=True)
+@choice_option(
     "--phase",
-    type=click.Choice(["minival", "test"]),
+    choices=["minival", "test"],
     default="minival",
-    show_default=True,
     help="FALCON phase: minival (held-in sessions' minival files) or test (local copies of "
     "the eval files).",
 )

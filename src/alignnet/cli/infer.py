@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import SEED, channels_option, parse_days, refuse_existing
+from alignnet.cli.options import SEED, channels_option, choice_option, parse_days, refuse_existing
 from alignnet.cli.train import load_data
 
 
@@ -18,6 +18,22 @@ def _save_npz(out: Path, overwrite: bool, **arrays) -> None:
     with atomic_path(out, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
+
+
+def _model_and_data(checkpoint, data, out, days, overwrite, channels):
+    """The checkpoint's `AlignNet` and DATA's windows, days counted on its calendar (``--out``
+    refused first, before any work)."""
+    from alignnet.api import AlignNet
+
+    refuse_existing(out, overwrite)
+    model = AlignNet.load(checkpoint)
+    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
+    return model, windows
+
+
+def _window_keys(windows) -> dict:
+    """Which windows the rows of an output are: ``day``, ``trial``, ``t_start`` ``[N]``."""
+    return {"day": windows.day, "trial": windows.trial, "t_start": windows.t_start}
 
 
 def _common(f):
@@ -39,21 +55,11 @@ def decode(checkpoint, data, out, days, overwrite, channels) -> None:
     """
     import numpy as np
 
-    from alignnet.api import AlignNet
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
-    refuse_existing(out, overwrite)  # before any work, not after it
-    model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
+    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
     pred = model.decode(windows)
-    _save_npz(
-        Path(out),
-        overwrite,
-        behavior=pred,
-        day=windows.day,
-        trial=windows.trial,
-        t_start=windows.t_start,
-    )
+    _save_npz(Path(out), overwrite, behavior=pred, **_window_keys(windows))
     msg = f"decoded {len(windows)} windows -> {out}"
     if np.ptp(windows.behavior) > 0:
         msg += (
@@ -69,21 +75,11 @@ def decode(checkpoint, data, out, days, overwrite, channels) -> None:
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of --sample.")
 def simulate(checkpoint, data, out, days, overwrite, channels, sample, seed) -> None:
     """Simulate spikes [N, C, L] (rates in counts/bin, or --sample counts) from DATA's behaviour."""
-    from alignnet.api import AlignNet
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
-    refuse_existing(out, overwrite)  # before any work, not after it
-    model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
+    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
     sim = model.simulate(windows, sample=sample, seed=seed)
-    _save_npz(
-        Path(out),
-        overwrite,
-        spikes=sim,
-        day=windows.day,
-        trial=windows.trial,
-        t_start=windows.t_start,
-    )
+    _save_npz(Path(out), overwrite, spikes=sim, **_window_keys(windows))
     click.echo(
         f"simulated {len(windows)} windows -> {out}\n"
         f"R^2 {r2_score(windows.spikes, sim):.3f}   Pearson r {pearson_r(windows.spikes, sim):.3f}"
@@ -93,20 +89,16 @@ def simulate(checkpoint, data, out, days, overwrite, channels, sample, seed) -> 
 
 @click.command("embed")
 @_common
-@click.option(
+@choice_option(
     "--modality",
-    type=click.Choice(["spikes", "behavior"]),
+    choices=["spikes", "behavior"],
     default="spikes",
-    show_default=True,
     help="Which encoder to embed with.",
 )
 def embed(checkpoint, data, out, days, overwrite, channels, modality) -> None:
     """Embed DATA in the shared latent space: write z [N, E] (L2-normalised) + day, target."""
-    from alignnet.api import AlignNet
 
-    refuse_existing(out, overwrite)  # before any work, not after it
-    model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
+    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
     z = model.embed(spikes=windows) if modality == "spikes" else model.embed(behavior=windows)
     _save_npz(
         Path(out), overwrite, z=z, day=windows.day, trial=windows.trial, target=windows.target

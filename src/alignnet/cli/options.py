@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,18 +100,36 @@ def parse_days(text: str | None, *, param_hint: str = "--days") -> list[int] | N
     return sorted(days)
 
 
+def choice_option(
+    *decls: str,
+    choices: Sequence[str],
+    default: str | None = None,
+    help: str | None = None,
+    **kw: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A ``click.Choice`` option over ``choices`` (a vocabulary tuple of `alignnet.names`);
+    its default, if any, is shown in ``--help``."""
+    return click.option(
+        *decls,
+        type=click.Choice(choices),
+        default=default,
+        show_default=default is not None,
+        help=help,
+        **kw,
+    )
+
+
 def channels_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--channels auto|electrode|unit`` (the command's ``channels`` parameter, a
     `alignnet.names.ChannelPolicy`): how sorted units in NWB recordings become channels
     (`alignnet.data.io.nwb_channels`). Every command that reads recordings takes it."""
     from alignnet.names import CHANNEL_POLICIES
 
-    return click.option(
+    return choice_option(
         "--channels",
         "channels",
-        type=click.Choice(CHANNEL_POLICIES),
+        choices=CHANNEL_POLICIES,
         default="auto",
-        show_default=True,
         help="Sorted units in NWB files: 'electrode' sums each electrode's units (the same "
         "channels every day), 'unit' keeps one channel per unit (per-day read-ins); 'auto' "
         "is 'electrode' when units are linked to electrodes.",

@@ -5,8 +5,9 @@ torch is imported inside the commands only (``alignnet --help`` stays fast).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +17,7 @@ from alignnet.cli.options import (
     POSITIVE_INT,
     SEED,
     channels_option,
+    choice_option,
     parse_days,
     refuse_existing,
 )
@@ -80,6 +82,18 @@ def check_resume_bin_width(checkpoint: Path, windows) -> None:  # Windows
     check_bin_width(load_checkpoint(checkpoint).get("bin_s"), windows.bin_s, source=checkpoint)
 
 
+def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--log FILE`` (per-epoch CSV) and ``--overwrite`` of the training commands."""
+    f = click.option("--overwrite", is_flag=True, help="Replace an existing --out and --log.")(f)
+    return click.option(
+        "--log",
+        "log_csv",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Per-epoch CSV log (an existing file needs --overwrite).",
+    )(f)
+
+
 @click.command("pretrain")
 @click.argument("data", type=click.Path(exists=True))
 @channels_option
@@ -92,18 +106,16 @@ def check_resume_bin_width(checkpoint: Path, windows) -> None:  # Windows
     "--batch-size", type=POSITIVE_INT, default=None, help="Global batch size (default 64)."
 )
 @click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Peak learning rate (default 2e-3).")
-@click.option(
+@choice_option(
     "--neuron",
-    type=click.Choice(NEURONS),
+    choices=NEURONS,
     default="lif",
-    show_default=True,
     help="Activation of the spike U-Net.",
 )
-@click.option(
+@choice_option(
     "--layout",
-    type=click.Choice(SNN_LAYOUTS),
+    choices=SNN_LAYOUTS,
     default="temporal",
-    show_default=True,
     help="SNN layout (see docs/model.md).",
 )
 @click.option(
@@ -118,14 +130,7 @@ def check_resume_bin_width(checkpoint: Path, windows) -> None:  # Windows
 @click.option("--amp/--no-amp", default=False, help="bf16 autocast (CUDA).")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from --out.")
-@click.option(
-    "--log",
-    "log_csv",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Per-epoch CSV log (an existing file needs --overwrite).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out and --log.")
+@_log_options
 def pretrain(
     data,
     out,
@@ -191,7 +196,7 @@ def pretrain(
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.argument("data", type=click.Path(exists=True))
 @channels_option
-@click.option("--task", type=click.Choice(TASK_NAMES), required=True)
+@choice_option("--task", choices=TASK_NAMES, required=True)
 @click.option("--out", required=True, type=click.Path(), help="Fine-tuned checkpoint to write.")
 @click.option("--train-days", default=None, help="Comma-separated days to fine-tune on.")
 @click.option(
@@ -204,14 +209,7 @@ def pretrain(
     "--device", type=DEVICE, default=None, help="auto, cpu, cuda, mps (default: as trained)."
 )
 @click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option(
-    "--log",
-    "log_csv",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Per-epoch CSV log (an existing file needs --overwrite).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out and --log.")
+@_log_options
 def finetune(
     checkpoint,
     data,
