@@ -267,14 +267,6 @@ def _load_lif_kernels() -> ModuleType | None:
     return _KERNELS["numba"]
 
 
-def _numba_kernels() -> ModuleType:
-    """The numba kernels (the fused path picks them only when they import)."""
-    kernels = _load_lif_kernels()
-    if kernels is None:
-        raise ImportError("the numba LIF kernels need numba")
-    return kernels
-
-
 def fused_kernel(x: torch.Tensor) -> FusedKernel:
     """Which kernel the ``"fused"`` backend runs for ``x``.
 
@@ -298,7 +290,8 @@ def _numba_forward(
     x: torch.Tensor, *, tau: float, v_threshold: float, v_reset: float, save_potentials: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Numba forward: ``x`` ``[T, B, ...]`` -> ``(spikes [T, B, ...], V [T, B, ...] or None)``."""
-    kernels = _numba_kernels()
+    kernels = _load_lif_kernels()
+    assert kernels is not None  # the numba path runs only when the kernels import
     x2 = x.detach().reshape(x.shape[0], -1).contiguous()
     spikes = torch.empty(x2.shape, dtype=x.dtype)
     potentials = torch.empty(x2.shape, dtype=x.dtype) if save_potentials else None
@@ -322,7 +315,9 @@ def _numba_backward(
     v2 = potentials.reshape(shape[0], -1)
     g2 = grad_spikes.to(v2.dtype).reshape(v2.shape).contiguous()
     grad_input = torch.empty(v2.shape, dtype=v2.dtype)
-    _numba_kernels().lif_backward(
+    kernels = _load_lif_kernels()
+    assert kernels is not None  # as in the forward
+    kernels.lif_backward(
         v2.numpy(),
         g2.numpy(),
         grad_input=grad_input.numpy(),
