@@ -14,12 +14,8 @@ import pytest
 from alignnet.data.windows import Windows
 from alignnet.errors import DataError
 from alignnet.models.baselines import BASELINES, PARAM_GRIDS, baseline_tasks, make_baseline
-from alignnet.models.baselines.stabilized import (
-    CCAAlign,
-    FAProcrustes,
-    align_stable_channels,
-    cca_map,
-)
+from alignnet.models.baselines.cca_align import CCAAlign, cca_map
+from alignnet.models.baselines.stabilized import FAProcrustes, align_stable_channels
 
 pytest.importorskip("sklearn")
 

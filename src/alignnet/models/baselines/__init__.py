@@ -30,7 +30,7 @@ BASELINES: dict[str, str] = {
     "CEBRA": "alignnet.models.baselines.cebra_decoder:CebraDecoder",
     # Stabilised linear decoders (Degenhart et al. 2020; Gallego et al. 2020): decode only.
     "FA+Procrustes": "alignnet.models.baselines.stabilized:FAProcrustes",
-    "CCA-align": "alignnet.models.baselines.stabilized:CCAAlign",
+    "CCA-align": "alignnet.models.baselines.cca_align:CCAAlign",
 }
 
 # Keyword arguments that only the neural baselines take (training length and batch size).
