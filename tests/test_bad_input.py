@@ -11,7 +11,8 @@ import pytest
 from alignnet.data import Session, SessionMeta, Trials
 from alignnet.data.io import load_session, load_sessions, load_windows
 from alignnet.data.io.mat import load_mat_session, load_stevenson_m1
-from alignnet.data.io.nwb import read_nwb, write_nwb
+from alignnet.data.io.nwb import read_nwb
+from alignnet.data.io.nwb_write import write_nwb
 from alignnet.data.preprocess import PreprocessConfig, resample_behavior, session_to_windows
 from alignnet.errors import DataError, FileFormatError
 

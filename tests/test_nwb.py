@@ -10,7 +10,8 @@ import pytest
 
 from alignnet.data import Session, SessionMeta, Trials, Voltage
 from alignnet.data.io import load_session, save_session
-from alignnet.data.io.nwb import read_nwb, write_nwb
+from alignnet.data.io.nwb import read_nwb
+from alignnet.data.io.nwb_write import write_nwb
 from alignnet.errors import DataError
 
 pynwb = pytest.importorskip("pynwb")

@@ -163,7 +163,7 @@ def save_session(session: Session, path: str | Path, *, overwrite: bool = False)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".nwb":
-        from alignnet.data.io.nwb import write_nwb
+        from alignnet.data.io.nwb_write import write_nwb
 
         return write_nwb(session, path, overwrite=overwrite)
     if suffix == ".npz":
