@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from alignnet.data.io import load_session
-from alignnet.data.io.native import day_file_name
+from alignnet.data.io.native_dataset import day_file_name
 from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
 from alignnet.data.preprocess.normalization import mean_std
 from alignnet.data.windows import Windows

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alignnet.data.io.native import day_file_name, save_session
+from alignnet.data.io.native import save_session
+from alignnet.data.io.native_dataset import day_file_name
 from alignnet.data.synthetic import iter_sessions, make_config
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from alignnet.cli.main import cli
 from alignnet.cli.options import parse_days
-from alignnet.data.io.native import load_dataset
+from alignnet.data.io.native_dataset import load_dataset
 from alignnet.data.synthetic import generate_sessions, make_config
 
 

@@ -10,14 +10,12 @@ import numpy as np
 import pytest
 
 from alignnet.data.io.native import (
-    load_dataset,
     load_session_npz,
-    read_manifest,
-    save_dataset,
     save_session,
     session_from_arrays,
     session_to_arrays,
 )
+from alignnet.data.io.native_dataset import load_dataset, read_manifest, save_dataset
 from alignnet.data.session import Session, SessionMeta, Trials, Voltage
 from alignnet.data.synthetic import generate_sessions, make_config
 from alignnet.errors import DataError, FileFormatError

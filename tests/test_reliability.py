@@ -188,7 +188,7 @@ def test_synth_overwrite_replaces_the_whole_dataset(tmp_path):
 
 
 def test_day_files_without_manifest_or_listed_but_missing_are_refused(tmp_path):
-    from alignnet.data.io.native import iter_dataset
+    from alignnet.data.io.native_dataset import iter_dataset
 
     out = tmp_path / "ds"
     assert invoke("data", "synth", "--preset", "tiny", "--days", "0,1", "--out", out).exit_code == 0

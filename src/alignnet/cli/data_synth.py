@@ -61,7 +61,7 @@ def synth(
 
     from tqdm.auto import tqdm
 
-    from alignnet.data.io.native import save_dataset
+    from alignnet.data.io.native_dataset import save_dataset
     from alignnet.data.synthetic import SyntheticConfig, iter_sessions, make_config
 
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
@@ -117,7 +117,8 @@ def _write_nwb_days(
 def _load_any(path: Path) -> Any:
     """Sessions of ``path``: native dataset folders stream one day at a time; anything else
     goes through the `alignnet.data.io` dispatcher (native loader if it is missing)."""
-    from alignnet.data.io.native import MANIFEST_NAME, iter_dataset, load_session_npz
+    from alignnet.data.io.native import load_session_npz
+    from alignnet.data.io.native_dataset import MANIFEST_NAME, iter_dataset
 
     if path.is_dir() and (path / MANIFEST_NAME).is_file():
         return iter_dataset(path)

@@ -113,7 +113,7 @@ def load_sessions(
 
     Args:
         path: a file (see `load_session`); a folder with ``dataset.json`` (native dataset,
-            `alignnet.data.io.native.load_dataset`); or a folder whose ``.npz``/``.nwb``/``.mat``
+            `alignnet.data.io.native_dataset.load_dataset`); or a folder whose ``.npz``/``.nwb``/``.mat``
             files are each one session (loaded in name order).
         target: passed to `load_session` for ``.mat`` files.
         channels: channel policy for third-party NWB files (see `load_session`).
@@ -133,7 +133,7 @@ def load_sessions(
     if path.is_file():
         return [load_session(path, target=target, channels=channels)]
     if (path / "dataset.json").is_file():
-        from alignnet.data.io.native import load_dataset
+        from alignnet.data.io.native_dataset import load_dataset
 
         return list(load_dataset(path))
     _refuse_days_without_manifest(path)
