@@ -21,7 +21,7 @@ from alignnet.data.synthetic.config import (
 )
 from alignnet.data.synthetic.generate import generate_sessions, iter_sessions
 from alignnet.data.synthetic.neurons import LATENT_NAMES
-from alignnet.data.synthetic.reach import REACH_PRESETS, ReachConfig
+from alignnet.data.synthetic.reach_config import REACH_PRESETS, ReachConfig
 
 __all__ = [
     "LATENT_NAMES",

@@ -9,7 +9,7 @@ Presets:
 - ``demo``: small enough for ``alignnet demo`` on 2 CPU cores (6 days x 150 trials).
 - ``tiny``: for tests (3 days x 24 trials, 16 channels, no voltage).
 - ``reach`` / ``reach-tiny``: a different regime, one day of centre-out hand reaching with
-  sorted units and hand velocity as behaviour (`alignnet.data.synthetic.reach.ReachConfig`).
+  sorted units and hand velocity as behaviour (`alignnet.data.synthetic.reach_config.ReachConfig`).
 - ``nwb-turnover``: a 96-electrode Utah array recorded on calendar days 0, 1, 2, 3, 7, 14
   and 30, ~100-110 sorted units a day, strong unit turnover (about a third of the units
   replaced between day 0 and day 30) and a few electrodes dying on later days; meant to be
@@ -29,7 +29,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from alignnet.data.synthetic.reach import REACH_PRESETS, ReachConfig, make_reach_config
+from alignnet.data.synthetic.reach_config import REACH_PRESETS, ReachConfig, make_reach_config
 from alignnet.errors import DataError
 
 

@@ -22,7 +22,8 @@ from alignnet.data.synthetic.neurons import (
     shared_noise_factor,
     spike_samples_from_log_rate,
 )
-from alignnet.data.synthetic.reach import ReachConfig, iter_reach_sessions
+from alignnet.data.synthetic.reach import iter_reach_sessions
+from alignnet.data.synthetic.reach_config import ReachConfig
 from alignnet.errors import DataError
 
 _DAY_TAG = 3
