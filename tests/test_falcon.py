@@ -126,3 +126,17 @@ def test_falcon_eval_command(falcon_data, trained, tmp_path):
     line = next(x for x in result.output.splitlines() if x.strip().startswith("Held In R2 Mean"))
     assert float(line.split()[-1]) > 0.3
     assert (tmp_path / "prediction.pkl").exists()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [-np.ones(N_UNITS), np.full(N_UNITS, 1e30), np.ones(N_UNITS) * (1 + 1j), ["1"] * N_UNITS],
+    ids=["negative", "huge", "complex", "strings"],
+)
+def test_decoder_refuses_counts_that_are_not_counts(trained, bad):
+    """Issue 25: negative, absurd, complex and string counts are named errors."""
+    model, _, calibration = trained
+    decoder = AlignNetFalconDecoder(FalconConfig(task=TASK), model, calibration=calibration)
+    decoder.reset(["sub-MonkeyL-held-in-minival_ses-20120924_behavior+ecephys.nwb"])
+    with pytest.raises(DataError):
+        decoder.predict(np.asarray([bad]))

@@ -211,7 +211,8 @@ def _header_variants(header: dict, key: str | None, value: object) -> str:
     header_key=st.one_of(st.none(), st.text(max_size=12), st.sampled_from(
         ["format", "format_version", "version", "bin_s", "meta", "spike_encoding", "channel_ids",
          "behavior_names", "info", "t_start", "t_stop", "behavior_clock", "ground_truth",
-         "event_names", "count_bin_s", "behavior_dtype", "voltage"])),
+         "event_names", "count_bin_s", "behavior_dtype", "voltage", "day_channel_ids",
+         "channel_policy"])),
     header_value=json_values,
     touch_header=st.booleans(),
 )  # fmt: skip
@@ -255,7 +256,9 @@ def test_random_arrays_in_mat_files(variables) -> None:
 @FUZZ
 @given(
     section=st.sampled_from(["config", "normalizer", "tasks", "readin_days", "bin_s",
-                             "model_state", "format_version", "config.model", "config.pretrain"]),
+                             "model_state", "format_version", "config.model", "config.pretrain",
+                             "adapter_days", "reference_latent", "train_state", "data_layout",
+                             "days"]),
     value=json_values,
 )  # fmt: skip
 def test_random_checkpoint_fields(section: str, value) -> None:
@@ -268,3 +271,27 @@ def test_random_checkpoint_fields(section: str, value) -> None:
     buf = io.BytesIO()
     torch.save(data, buf)
     _only_named_errors("ckpt", buf.getvalue())
+
+
+@FUZZ
+@given(
+    field=st.sampled_from(["n_channels", "n_behavior", "window_len", "latent_width", "embed_dim"]),
+    value=st.one_of(st.integers(min_value=-(2**40), max_value=2**40), st.integers(0, 20)),
+)
+def test_checkpoint_model_sizes_are_bounded(field: str, value: int) -> None:
+    """Issue 25: a size outside `alignnet.utils.limits` is a CheckpointError before any
+    network is built; any other value loads or gives a named error."""
+    from alignnet.api import AlignNet
+    from alignnet.errors import CheckpointError
+    from alignnet.utils.limits import MAX_CHANNELS, MAX_MODEL_SIZE
+
+    data = torch.load(io.BytesIO(valid_file("ckpt")), weights_only=True)
+    data["config"]["model"][field] = value
+    path = work_dir() / "sizes.ckpt"
+    torch.save(data, path)
+    limit = MAX_CHANNELS if field == "n_channels" else MAX_MODEL_SIZE
+    if not 0 <= value <= limit:
+        with pytest.raises(CheckpointError, match=field):
+            AlignNet.load(path)
+    else:
+        _only_named_errors("ckpt", path.read_bytes())

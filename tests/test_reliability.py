@@ -144,7 +144,7 @@ def _synth_and_kill(out: Path, *extra: str) -> None:
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            written = list(out.parent.glob(f".{out.name}.partial-*/day01.npz"))
+            written = list(out.parent.glob(f".{out.name}.alignnet-tmp-*/day01.npz"))
             written += list(out.glob("day01.npz")) if not extra else []  # unfixed code
             if written:
                 break
@@ -184,7 +184,7 @@ def test_synth_overwrite_replaces_the_whole_dataset(tmp_path):
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["dataset.json", "day01.npz", "notes.txt"]
     assert json.loads((out / "dataset.json").read_text())["generator"]["seed"] == 3
-    assert not list(tmp_path.glob(".ds.partial-*"))
+    assert not list(tmp_path.glob(".ds.alignnet-tmp-*"))
 
 
 def test_day_files_without_manifest_or_listed_but_missing_are_refused(tmp_path):

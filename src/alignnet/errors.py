@@ -48,7 +48,10 @@ class OutputError(AlignNetError, OSError):
     """An output could not be written (e.g. the disk is full); the previous file is kept."""
 
 
-_UNSAFE_ADVICE = ("allow_pickle", "weights_only", "pickle.load", "trusted source")
+_UNSAFE_ADVICE = (
+    "allow_pickle", "weights_only", "pickle.load", "trusted source", "safe_globals",
+    "add_safe_globals", "Check the documentation of torch.load",
+)  # fmt: skip
 
 
 def safe_reason(exc: BaseException) -> str:

@@ -274,6 +274,7 @@ class AlignNet(ModelState):
         seed = self.config.finetune.seed if seed is None else int(seed)
         self.network.adapters.add_day(day, spikes.shape[1], seed=seed)
         self.days.note_adapter(day, spikes.shape[1])
+        self.days.note_aligned(day)
         self.network.to(self.device)
         z = self._fitted_normalizer().transform_spikes(spikes, day=day)
         c = self.config

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import POSITIVE_INT, SEED, channels_option, refuse_existing
+from alignnet.cli.options import EPOCHS, SEED, channels_option, refuse_existing
 
 
 def new_day_index(model, sessions, day: int | None) -> int:
@@ -16,6 +16,21 @@ def new_day_index(model, sessions, day: int | None) -> int:
         return int(day)
     calendar = model.days.calendar_day(sessions[0].meta.date)
     return model.days.next_day() if calendar is None else calendar
+
+
+def refuse_training_day(model, day: int) -> None:  # AlignNet
+    """Aligning a training day would replace the statistics and read-in it was trained
+    with (its decoding gets worse, silently): refused with a `DataError`."""
+    from alignnet.errors import DataError
+
+    trained = model.days.trained_days()
+    if int(day) in trained:
+        raise DataError(
+            f"day {day} is a training day of this checkpoint (training days "
+            f"{trained}); aligning it would replace what it was trained with. "
+            "Decode it directly, or pass the new recording's own --day",
+            field="day",
+        )
 
 
 @click.command("align")
@@ -29,7 +44,7 @@ def new_day_index(model, sessions, day: int | None) -> int:
     help="Day index of the new recording (default: its calendar day from the checkpoint's "
     "day 0, from the file's session_start_time).",
 )
-@click.option("--epochs", type=POSITIVE_INT, default=None, help="Alignment epochs.")
+@click.option("--epochs", type=EPOCHS, default=None, help="Alignment epochs (1..100000).")
 @click.option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @channels_option
@@ -45,7 +60,7 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
     from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
     from alignnet.errors import DataError
 
-    refuse_existing(out, overwrite)
+    refuse_existing(out, overwrite, inputs=(checkpoint, new_day))
     model = AlignNet.load(checkpoint)
     sessions = load_sessions(Path(new_day), channels=channels)
     if len(sessions) != 1:
@@ -54,6 +69,7 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
             source=new_day,
         )
     sessions[0].meta.day = new_day_index(model, sessions, day)
+    refuse_training_day(model, sessions[0].meta.day)  # before the work
     windows = sessions_to_windows(sessions, preprocess_config_for(sessions))
     report = model.align(windows, epochs=epochs, seed=seed, progress=True)
     model.save(out)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import click
 
-from alignnet.cli.options import POSITIVE_FLOAT, POSITIVE_INT, SEED, channels_option, choice_option
+from alignnet.cli.options import (
+    MAX_SEED,
+    POSITIVE_INT,
+    SEED,
+    FiniteFloat,
+    channels_option,
+    choice_option,
+)
 from alignnet.names import ALL_MODELS as MODEL_NAMES
 from alignnet.names import ARCH_NAMES, PRESET_NAMES
 from alignnet.names import PROTOCOLS as PROTOCOL_NAMES
@@ -101,7 +108,7 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
 )
 @click.option(
     "--epochs-scale",
-    type=POSITIVE_FLOAT,
+    type=FiniteFloat(positive=True, maximum=1000.0),
     default=1.0,
     show_default=True,
     help="Multiply every epoch count (e.g. 0.5 for a quicker run).",
@@ -193,8 +200,14 @@ def benchmark(
         seed_values = tuple(int(s) for s in _split(seeds) or ())
     except ValueError as exc:
         raise click.BadParameter(f"seeds must be integers ({exc})", param_hint="--seeds") from None
-    if any(s < 0 for s in seed_values):
-        raise click.BadParameter(f"seeds must be >= 0, got {seed_values}", param_hint="--seeds")
+    if any(not 0 <= s <= MAX_SEED for s in seed_values):
+        raise click.BadParameter(
+            f"seeds must be 0..{MAX_SEED}, got {seed_values}", param_hint="--seeds"
+        )
+    if len(set(seed_values)) < len(seed_values):  # a repeated seed would count one run twice
+        unique = tuple(dict.fromkeys(seed_values))
+        click.echo(f"--seeds: repeated seeds dropped, running seeds {list(unique)}", err=True)
+        seed_values = unique
     unknown = set(_split(models) or ()) - set(MODEL_NAMES)
     if unknown:
         raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--models")

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from alignnet.cli.options import choice_option
+from alignnet.cli.options import SEED, FiniteFloat, choice_option, refuse_existing
+from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
 
 FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
 
@@ -33,17 +34,35 @@ if TYPE_CHECKING:
     help="Raw format; detected from the path if omitted.",
 )
 @click.option("--dtype", default=None, help="Plain binary: sample type, e.g. int16.")
-@click.option("--n-channels", type=int, default=None, help="Plain binary: channels per frame.")
-@click.option("--rate-hz", type=float, default=None, help="Plain binary: sampling rate, Hz.")
 @click.option(
-    "--gain-uv", type=float, default=1.0, show_default=True, help="Plain binary: uV per unit."
+    "--n-channels",
+    type=click.IntRange(1, MAX_CHANNELS),
+    default=None,
+    help="Plain binary: channels per frame.",
 )
 @click.option(
-    "--offset-uv", type=float, default=0.0, show_default=True, help="Plain binary: uV offset."
+    "--rate-hz",
+    type=FiniteFloat(positive=True),
+    default=None,
+    help="Plain binary: sampling rate, Hz.",
+)
+@click.option(
+    "--gain-uv",
+    type=FiniteFloat(),
+    default=1.0,
+    show_default=True,
+    help="Plain binary: uV per unit.",
+)
+@click.option(
+    "--offset-uv",
+    type=FiniteFloat(),
+    default=0.0,
+    show_default=True,
+    help="Plain binary: uV offset.",
 )
 @click.option(
     "--t-start",
-    type=float,
+    type=FiniteFloat(),
     default=0.0,
     show_default=True,
     help="Plain binary: time of sample 0, s.",
@@ -61,22 +80,30 @@ if TYPE_CHECKING:
     help="Trial table CSV: start, stop [, target, success].",
 )
 @click.option(
-    "--chunk-s", type=float, default=10.0, show_default=True, help="Detection chunk length, s."
+    "--chunk-s",
+    type=FiniteFloat(positive=True),
+    default=10.0,
+    show_default=True,
+    help="Detection chunk length, s.",
 )
 @click.option(
-    "--threshold", type=float, default=4.5, show_default=True, help="Threshold, x MAD noise sigma."
+    "--threshold",
+    type=FiniteFloat(positive=True),
+    default=4.5,
+    show_default=True,
+    help="Threshold, x MAD noise sigma.",
 )
 @choice_option("--sign", choices=["neg", "pos", "both"], default="neg")
-@click.option("--dead-time-ms", type=float, default=1.0, show_default=True)
+@click.option("--dead-time-ms", type=FiniteFloat(minimum=0.0), default=1.0, show_default=True)
 @click.option(
     "--seed",
-    type=int,
+    type=SEED,
     default=0,
     show_default=True,
     help="Seed of the noise-estimation segment positions.",
 )
 @click.option("--subject", default="unknown", show_default=True)
-@click.option("--day", type=int, default=0, show_default=True)
+@click.option("--day", type=click.IntRange(0, MAX_DAYS - 1), default=0, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def import_raw(
@@ -113,8 +140,7 @@ def import_raw(
     from alignnet.data.preprocess.detection import DetectionConfig
     from alignnet.data.session import SessionMeta
 
-    if out.exists() and not overwrite:
-        raise click.UsageError(f"{out} exists; pass --overwrite to replace it")
+    refuse_existing(out, overwrite, inputs=(raw_path, behavior, trials))
     binary_kw: dict[str, Any] = {}
     if dtype is not None or n_channels is not None or rate_hz is not None or fmt == "binary":
         binary_kw = {

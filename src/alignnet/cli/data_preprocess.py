@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alignnet.cli.options import SEED, channels_option, choice_option
+from alignnet.cli.options import SEED, FiniteFloat, channels_option, choice_option, refuse_existing
 from alignnet.names import ChannelPolicy
+from alignnet.utils.limits import MAX_WINDOW_BINS
 
 if TYPE_CHECKING:
     from alignnet.data.io.mat import Target
@@ -25,9 +26,19 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Windows file to write (.npz).",
 )
-@click.option("--bin-ms", type=float, default=20.0, show_default=True, help="Bin width, ms.")
 @click.option(
-    "--window-bins", type=int, default=100, show_default=True, help="Window length, bins."
+    "--bin-ms",
+    type=FiniteFloat(positive=True),
+    default=20.0,
+    show_default=True,
+    help="Bin width, ms.",
+)
+@click.option(
+    "--window-bins",
+    type=click.IntRange(1, MAX_WINDOW_BINS),
+    default=100,
+    show_default=True,
+    help="Window length, bins.",
 )
 @choice_option(
     "--align",
@@ -37,27 +48,27 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--stride-bins",
-    type=int,
+    type=click.IntRange(1, MAX_WINDOW_BINS),
     default=None,
     help="Step between sliding windows, bins [default: the window length].",
 )
 @click.option(
     "--trial-offset-ms",
-    type=float,
+    type=FiniteFloat(),
     default=0.0,
     show_default=True,
     help="Window start relative to the trial start, ms (trial alignment).",
 )
 @click.option(
     "--smooth-sigma-bins",
-    type=float,
+    type=FiniteFloat(minimum=0.0, maximum=MAX_WINDOW_BINS),
     default=1.0,
     show_default=True,
     help="Gaussian sigma for behaviour smoothing, bins (0: none).",
 )
 @click.option(
     "--smooth-truncate",
-    type=float,
+    type=FiniteFloat(positive=True, maximum=100.0),
     default=4.0,
     show_default=True,
     help="Gaussian kernel half-width, in sigmas.",
@@ -121,8 +132,7 @@ def preprocess(
             f"{out_path}: windows files end in .npz (e.g. {out_path.with_suffix('.npz').name})",
             param_hint="--out",
         )
-    if out_path.exists() and not overwrite:
-        raise click.UsageError(f"{out_path} exists; pass --overwrite to replace it")
+    refuse_existing(out_path, overwrite, inputs=(input_path,))
     try:
         config = PreprocessConfig(
             bin_s=bin_ms / 1000.0,

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import SEED, choice_option, parse_days
+from alignnet.cli.options import SEED, choice_option, parse_days, refuse_existing
 
 
 @click.command("synth")
@@ -68,6 +68,7 @@ def synth(
         raise click.ClickException(
             f"{out_dir} is not empty; choose another --out or pass --overwrite to replace files"
         )
+    refuse_existing(out_dir, force, option="--out", folder=True)
     config = make_config(preset)
     if no_voltage and isinstance(config, SyntheticConfig):  # reach data has no voltage
         config = dataclasses.replace(
@@ -103,15 +104,39 @@ def _write_nwb_days(
 ) -> None:
     """Write each session as ``out_dir/dayNN.nwb`` (atomically), a sorted-units NWB file."""
     from alignnet.data.io.nwb_sorted import write_synthetic_day_nwb
+    from alignnet.data.io.staged import commit_folder, staging_folder
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for session in sessions:
-        write_synthetic_day_nwb(
-            session,
-            out_dir / f"day{session.meta.day:02d}.nwb",
-            notes=f"alignnet data synth --preset {preset} --seed {seed} --format nwb",
-            overwrite=overwrite,
-        )
+    with staging_folder(out_dir) as staging:  # the folder appears complete, or not at all
+        for session in sessions:
+            write_synthetic_day_nwb(
+                session,
+                staging / f"day{session.meta.day:02d}.nwb",
+                notes=f"{NWB_NOTES} --preset {preset} --seed {seed} --format nwb",
+                overwrite=overwrite,
+            )
+        commit_folder(staging, out_dir, overwrite=overwrite, stale=_synth_nwb_days(out_dir))
+
+
+#: How `data synth --format nwb` marks its files (their NWB ``notes`` start with it).
+NWB_NOTES = "alignnet data synth"
+
+
+def _synth_nwb_days(out_dir: Path) -> list[str]:
+    """``dayNN.nwb`` files in ``out_dir`` written by `data synth` (their notes say so): the
+    previous run's days, replaced as a whole by ``--overwrite``; other NWB files are kept."""
+    import h5py
+
+    days = []
+    for path in sorted(out_dir.glob("day*.nwb")) if out_dir.is_dir() else []:
+        try:
+            with h5py.File(path, "r") as handle:
+                notes = handle["general/notes"][()]
+        except (OSError, KeyError, ValueError):
+            continue
+        notes = notes.decode() if isinstance(notes, bytes) else str(notes)
+        if notes.startswith(NWB_NOTES):
+            days.append(path.name)
+    return days
 
 
 def _load_any(path: Path) -> Any:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import DEVICE, POSITIVE_INT, SEED, choice_option
+from alignnet.cli.options import DEVICE, EPOCHS, SEED, choice_option, refuse_existing
 from alignnet.names import NEURONS
 
 
@@ -26,9 +26,10 @@ from alignnet.names import NEURONS
 )
 @click.option(
     "--epochs",
-    type=POSITIVE_INT,
+    type=EPOCHS,
     default=None,
-    help="Epochs of pretraining and of each fine-tuning (default: 12, tiny: 3).",
+    help="Maximum epochs of pretraining and of each fine-tuning (default: 12, tiny: 3; "
+    "fine-tuning on small data runs at least 300 optimiser steps, which may take more).",
 )
 @choice_option("--neuron", choices=NEURONS, default="lif")
 @click.option("--device", type=DEVICE, default="auto", show_default=True)
@@ -58,6 +59,7 @@ def demo(out, seed, preset, epochs, neuron, device, overwrite, causal) -> None:
         raise click.ClickException(
             f"{out} is not empty; choose another --out or pass --overwrite to replace its files"
         )
+    refuse_existing(out, overwrite, folder=True)  # writable, not a file
     out.mkdir(parents=True, exist_ok=True)
     epochs = epochs or (3 if preset == "tiny" else 12)
     click.echo(f"[1/5] generating synthetic '{preset}' sessions (seed {seed})")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import choice_option
+from alignnet.cli.options import SEED, choice_option, refuse_existing
 from alignnet.names import (
     EXPORT_FORMATS,
     ONNX_EXPORTERS,
@@ -19,6 +19,7 @@ from alignnet.names import (
     OnnxExporter,
     Task,
 )
+from alignnet.utils.limits import MAX_DAYS
 
 
 @click.command("export")
@@ -45,7 +46,7 @@ from alignnet.names import (
 )
 @click.option(
     "--day",
-    type=int,
+    type=click.IntRange(0, MAX_DAYS - 1),
     default=None,
     help="Recording day whose spike statistics (and read-in) the decode graph folds in.",
 )
@@ -69,7 +70,7 @@ from alignnet.names import (
     show_default=True,
     help="Run the exported file on a random batch and print its largest difference from PyTorch.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the check's input.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the check's input.")
 def export(
     checkpoint: Path,
     fmt: ExportFormat,
@@ -94,8 +95,7 @@ def export(
     from alignnet.realtime.export import check_export, export_model
     from alignnet.realtime.stats import spike_statistics
 
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists; use --overwrite to replace it")
+    refuse_existing(out, force, inputs=(checkpoint, calibration))
     spike_mean = spike_std = None
     if calibration is not None:
         try:

@@ -25,7 +25,7 @@ def _model_and_data(checkpoint, data, out, days, overwrite, channels):
     refused first, before any work)."""
     from alignnet.api import AlignNet
 
-    refuse_existing(out, overwrite)
+    refuse_existing(out, overwrite, inputs=(checkpoint, data))
     model = AlignNet.load(checkpoint)
     windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
     return model, windows

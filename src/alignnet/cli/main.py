@@ -33,12 +33,26 @@ COMMANDS: dict[str, str] = {
 @click.version_option(__version__, prog_name="alignnet")
 def cli() -> None:
     """AlignNet: align intracortical spikes and behaviour across days; decode and simulate."""
+    from alignnet.utils.outputs import release_claims
+
+    release_claims()  # each command claims its own outputs (alignnet.utils.outputs)
+    click.get_current_context().call_on_close(release_claims)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM/SIGHUP: unwind like Ctrl-C, so temporary files are removed on the way out."""
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
     """Console entry point; turns AlignNet's own errors into one clear line and exit code 2."""
+    import signal
+
     from alignnet.errors import AlignNetError
 
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -10,23 +10,34 @@ from typing import Any
 
 import click
 
+from alignnet.utils.limits import MAX_DAYS, MAX_EPOCHS, MAX_RATE_HZ, MAX_SEED  # noqa: F401
+
 #: Epochs, batch sizes, counts of folds/days/settings: whole numbers >= 1.
 POSITIVE_INT = click.IntRange(min=1)
-#: Random seeds: whole numbers >= 0 (numpy refuses negative seeds).
-SEED = click.IntRange(min=0)
+#: Random seeds: whole numbers 0..MAX_SEED (numpy refuses negative seeds).
+SEED = click.IntRange(min=0, max=MAX_SEED)
+#: ``--epochs``: 1..MAX_EPOCHS (a maximum, the run may stop earlier).
+EPOCHS = click.IntRange(min=1, max=MAX_EPOCHS)
 
 
 class FiniteFloat(click.ParamType):
-    """A finite float (no nan/inf), optionally required to be > 0 (``positive``)."""
+    """A finite float (no nan/inf), optionally required to be > 0 (``positive``) and within
+    ``minimum``..``maximum``."""
 
     name = "float"
 
-    def __init__(self, *, positive: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        positive: bool = False,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> None:
         self.positive = positive
+        self.minimum = minimum
+        self.maximum = maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
-        if isinstance(value, float) and math.isfinite(value) and (value > 0 or not self.positive):
-            return value
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -35,6 +46,10 @@ class FiniteFloat(click.ParamType):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         if self.positive and number <= 0:
             self.fail(f"{value!r} must be > 0", param, ctx)
+        if self.minimum is not None and number < self.minimum:
+            self.fail(f"{value!r} must be >= {self.minimum:g}", param, ctx)
+        if self.maximum is not None and number > self.maximum:
+            self.fail(f"{value!r} must be <= {self.maximum:g}", param, ctx)
         return number
 
 
@@ -62,16 +77,42 @@ class Device(click.ParamType):
 DEVICE = Device()
 
 
-def refuse_existing(path: str | Path | None, overwrite: bool, *, option: str = "--out") -> None:
-    """Refuse an existing output ``path`` unless ``overwrite`` (checked before any work).
+def refuse_existing(
+    path: str | Path | None,
+    overwrite: bool,
+    *,
+    option: str = "--out",
+    inputs: tuple[str | Path | None, ...] = (),
+    folder: bool = False,
+) -> None:
+    """Refuse an existing output ``path`` unless ``overwrite`` and claim it (checked before any
+    work; `alignnet.utils.outputs.claim_output`: not an input, not another output, writable;
+    the final write then replaces only what was there now).
 
     Raises:
-        click.BadParameter: naming ``option`` and the ``--overwrite`` flag (exit 2).
+        click.BadParameter: an existing file, naming ``option`` and ``--overwrite`` (exit 2).
+        OutputError: the other refusals of `claim_output`.
     """
-    if path is not None and Path(path).exists() and not overwrite:
-        raise click.BadParameter(
-            f"{path} exists; pass --overwrite to replace it", param_hint=option
-        )
+    from alignnet.utils.outputs import claim_output
+
+    if path is not None and Path(path).exists() and not overwrite and not folder:
+        if not any(s is not None and Path(s).exists() and Path(s).samefile(path) for s in inputs):
+            raise click.BadParameter(
+                f"{path} exists; pass --overwrite to replace it", param_hint=option
+            )
+    claim_output(path, overwrite=overwrite, inputs=inputs, option=option, folder=folder)
+    _release_when_done()
+
+
+def _release_when_done() -> None:
+    """Forget this command's claims when its (root) click context closes, however the
+    command was invoked (through ``alignnet`` or as a sub-command object directly)."""
+    from alignnet.utils.outputs import release_claims
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and not ctx.find_root().meta.get("alignnet.release_claims"):
+        ctx.find_root().meta["alignnet.release_claims"] = True
+        ctx.find_root().call_on_close(release_claims)
 
 
 def parse_days(text: str | None, *, param_hint: str = "--days") -> list[int] | None:
@@ -90,13 +131,18 @@ def parse_days(text: str | None, *, param_hint: str = "--days") -> list[int] | N
                 lo, hi = (int(x) for x in part.split("-", 1))
                 if hi < lo:
                     raise ValueError
-                days.update(range(lo, hi + 1))
             else:
-                days.add(int(part))
+                lo = hi = int(part)
         except ValueError:
             raise click.BadParameter(
                 f"{part!r} is not a day or a range like 0-3", param_hint=param_hint
             ) from None
+        if hi >= MAX_DAYS or len(days) + (hi - lo + 1) > MAX_DAYS:  # before building the list
+            raise click.BadParameter(
+                f"{part!r}: days are 0..{MAX_DAYS - 1}, at most {MAX_DAYS} of them",
+                param_hint=param_hint,
+            )
+        days.update(range(lo, hi + 1))
     return sorted(days)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import SEED
+from alignnet.cli.options import MAX_RATE_HZ, SEED, FiniteFloat, refuse_existing
+from alignnet.utils.limits import MAX_CHANNELS, MAX_WINDOW_BINS
 
 
 def load_profile_target(checkpoint: Path):
@@ -107,8 +108,8 @@ def check_profile_shape(counts, config, *, source) -> None:
     "--n-windows",
     default=64,
     show_default=True,
-    type=click.IntRange(min=1),
-    help="Windows to run through the network.",
+    type=click.IntRange(1, 100_000),
+    help="Windows to run through the network (1..100000).",
 )
 @click.option(
     "--data",
@@ -117,20 +118,20 @@ def check_profile_shape(counts, config, *, source) -> None:
 )
 @click.option(
     "--n-channels",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_CHANNELS),
     help="Channel count of the synthetic spikes (without --data); default: the model's.",
 )
 @click.option(
     "--bins",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_WINDOW_BINS),
     help="20 ms bins per synthetic window (without --data); default: the model's.",
 )
 @click.option(
     "--rate-hz",
     default=10.0,
     show_default=True,
-    type=click.FloatRange(min=0),
-    help="Firing rate of the synthetic spikes (without --data).",
+    type=FiniteFloat(minimum=0.0, maximum=MAX_RATE_HZ),
+    help=f"Firing rate of the synthetic spikes (without --data; 0..{MAX_RATE_HZ:g} Hz).",
 )
 @click.option(
     "--seed", type=SEED, default=0, show_default=True, help="Seed of the synthetic spikes."
@@ -160,6 +161,7 @@ def profile(
 
     if json_out is not None and json_out.exists():  # before the work, not after it
         raise click.BadParameter(f"{json_out} exists; choose another file", param_hint="--json")
+    refuse_existing(json_out, False, option="--json", inputs=(checkpoint, data))
     module, prepare = load_profile_target(checkpoint)
     config = getattr(getattr(module, "network", module), "config", None)
     n_channels = n_channels or int(getattr(config, "n_channels", 64))

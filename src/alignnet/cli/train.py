@@ -13,6 +13,7 @@ import click
 
 from alignnet.cli.options import (
     DEVICE,
+    EPOCHS,
     POSITIVE_FLOAT,
     POSITIVE_INT,
     SEED,
@@ -67,11 +68,6 @@ def load_data(
     return windows
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not overwrite:
-        raise click.ClickException(f"{out} exists; pass --overwrite to replace it")
-
-
 def check_resume_bin_width(checkpoint: Path, windows) -> None:  # Windows
     """``--resume``: refuse data of another bin width than the interrupted run's checkpoint."""
     if not checkpoint.is_file():
@@ -100,7 +96,10 @@ def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--out", required=True, type=click.Path(), help="Checkpoint file to write.")
 @DAYS
 @click.option(
-    "--epochs", type=POSITIVE_INT, default=None, help="Maximum epochs (default: config, 30)."
+    "--epochs",
+    type=EPOCHS,
+    default=None,
+    help="Maximum epochs, 1..100000 (default: config, 30; early stopping may end sooner).",
 )
 @click.option(
     "--batch-size", type=POSITIVE_INT, default=None, help="Global batch size (default 64)."
@@ -158,9 +157,9 @@ def pretrain(
     from alignnet.engine.device import resolve_device
 
     out = Path(out)
-    if not resume:  # a resumed run continues its own checkpoint and log
-        _check_out(out, overwrite)
-        refuse_existing(log_csv, overwrite, option="--log")
+    # a resumed run continues its own checkpoint and log
+    refuse_existing(out, overwrite or resume, inputs=(data,))
+    refuse_existing(log_csv, overwrite or resume, option="--log", inputs=(data,))
     distributed.init_from_env(resolve_device(device))
     windows = load_data(data, channels=channels, days=parse_days(days))
     if resume:
@@ -203,7 +202,13 @@ def pretrain(
     "--n-trials", type=POSITIVE_INT, default=None, help="Use the first N trials of each day."
 )
 @click.option("--freeze-encoder", is_flag=True, help="Train the decoder side only.")
-@click.option("--epochs", type=POSITIVE_INT, default=None, help="Maximum epochs (default 30).")
+@click.option(
+    "--epochs",
+    type=EPOCHS,
+    default=None,
+    help="Maximum epochs, 1..100000: never more are run (default: 30, raised to at least "
+    "300 optimiser steps on small data).",
+)
 @click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Learning rate (default 1e-3).")
 @click.option(
     "--device", type=DEVICE, default=None, help="auto, cpu, cuda, mps (default: as trained)."
@@ -230,11 +235,13 @@ def finetune(
     from alignnet.api import AlignNet
 
     out = Path(out)
-    _check_out(out, overwrite)
-    refuse_existing(log_csv, overwrite, option="--log")
+    refuse_existing(out, overwrite, inputs=(checkpoint, data))
+    refuse_existing(log_csv, overwrite, option="--log", inputs=(checkpoint, data))
     model = AlignNet.load(checkpoint, device=device)
     if lr is not None:
         model.config = model.config.with_overrides(**{"finetune.lr": lr})
+    if epochs is not None:  # a maximum: the step minimum of small data does not raise it
+        model.config = model.config.with_overrides(**{"finetune.min_steps": 0})
     windows = load_data(
         data, channels=channels, days=parse_days(train_days, param_hint="--train-days")
     )

@@ -106,7 +106,8 @@ def check_bin_width(
 
 
 def check_npz_archive(path: str | Path) -> None:
-    """Refuse a ``.npz`` that is not a zip archive (truncated, or another kind of file).
+    """Refuse a ``.npz`` that is not a zip archive (truncated, or another kind of file), or
+    whose arrays would expand past `alignnet.utils.limits.max_npz_bytes` (a zip bomb).
 
     Raises:
         FileFormatError: naming the file.
@@ -120,3 +121,8 @@ def check_npz_archive(path: str | Path) -> None:
             "truncated or corrupt .npz archive (no zip directory; or another kind of file)",
             source=path,
         )
+    from alignnet.utils.limits import zip_problem
+
+    problem = zip_problem(path)  # sizes declared in the directory, before decompressing
+    if problem:
+        raise FileFormatError(problem, source=path)

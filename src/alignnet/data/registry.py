@@ -57,12 +57,14 @@ class DayRecord:
         channel_ids: the day's channel labels (empty where not recorded).
         stats: the day has its own spike statistics (per-day normalisation).
         adapter: input width ``N_d`` of the day's own read-in/read-out, or None (none).
+        aligned: the day was added by `AlignNet.align` (not a training day).
     """
 
     date: str = ""
     channel_ids: tuple[str, ...] = ()
     stats: bool = False
     adapter: int | None = None
+    aligned: bool = False
 
 
 @dataclass
@@ -166,6 +168,14 @@ class DayRegistry:
         rec = self.days.get(int(day))
         return default if rec is None or rec.adapter is None else rec.adapter
 
+    def note_aligned(self, day: int) -> None:
+        """Mark ``day`` as added by alignment (it may be aligned again)."""
+        self._record(day).aligned = True
+
+    def trained_days(self) -> list[int]:
+        """Known days (own statistics or read-in) that alignment did not add, sorted."""
+        return sorted(d for d, r in self.days.items() if self.knows(d) and not r.aligned)
+
     def stats_days(self) -> list[int]:
         """The days with their own spike statistics, sorted."""
         return sorted(d for d, r in self.days.items() if r.stats)
@@ -223,6 +233,7 @@ class DayRegistry:
                     "channel_ids": list(r.channel_ids),
                     "stats": r.stats,
                     "adapter": r.adapter,
+                    "aligned": r.aligned,
                 }
                 for d, r in sorted(self.days.items())
             },
@@ -237,6 +248,7 @@ class DayRegistry:
                 channel_ids=tuple(str(c) for c in r.get("channel_ids", [])),
                 stats=bool(r.get("stats", False)),
                 adapter=None if r.get("adapter") is None else int(r["adapter"]),
+                aligned=bool(r.get("aligned", False)),
             )
             for d, r in dict(data.get("days", {})).items()
         }

@@ -88,6 +88,16 @@ class TrainHistory:
         )
 
 
+#: Longest linear warm-up in optimiser steps: a huge planned run (``--epochs 100000``) is not
+#: spent warming up (its learning rate would stay near 0 until early stopping ends it).
+MAX_WARMUP_STEPS = 2000
+
+
+def warmup_steps(fraction: float, total_steps: int) -> int:
+    """Warm-up steps: ``fraction`` of all planned steps, at most `MAX_WARMUP_STEPS`."""
+    return min(int(round(fraction * total_steps)), MAX_WARMUP_STEPS)
+
+
 def lr_factor(step: int, *, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
     """Linear warm-up to 1, then cosine decay to ``min_ratio`` at ``total_steps``."""
     if warmup_steps > 0 and step < warmup_steps:
@@ -213,7 +223,7 @@ def fit(
     steps_per_epoch = len(_batches(n, config.batch_size, torch.Generator().manual_seed(0)))
     epochs = max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
     total_steps = steps_per_epoch * epochs
-    warmup = int(round(config.warmup_fraction * total_steps))
+    warmup = warmup_steps(config.warmup_fraction, total_steps)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,

@@ -33,9 +33,16 @@ from alignnet.evaluation.cells import (
     load_cell,
     run_installed,
 )
-from alignnet.evaluation.outputs import causal_flags, check_outputs, write_outputs
+from alignnet.evaluation.outputs import (
+    causal_flags,
+    check_outputs,
+    earlier_cell_keys,
+    write_outputs,
+)
 from alignnet.evaluation.presets import PRESETS, BenchmarkPreset, ModelSpec, build_specs
 from alignnet.names import ALL_MODELS, CONTIGUOUS, SINGLE_DAY, SYNTHETIC_PROTOCOLS, ChannelPolicy
+from alignnet.utils.atomic import file_state
+from alignnet.utils.outputs import folder_lock
 
 
 @dataclass
@@ -148,6 +155,30 @@ class BenchmarkResult:
     reused: int
 
 
+def _earlier_cells(
+    out: Path, settings: str, current: set[tuple[str, str, int]], log: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Finished cells of earlier runs into ``out`` (listed in its ``results.json``) that this
+    run did not cover, e.g. other seeds: kept in the outputs, so two runs into one folder
+    merge instead of the later one dropping the other's rows. Cells of other settings (or
+    damaged ones) cannot be merged and are named in the log."""
+    kept: list[dict[str, Any]] = []
+    dropped: list[tuple[str, str, int]] = []
+    for key in earlier_cell_keys(out):
+        if key in current:
+            continue
+        cell = load_cell(out / "cells" / cell_stem(*key), settings)
+        if cell is None:
+            dropped.append(key)
+        else:
+            kept.append(cell)
+    if kept:
+        log(f"kept {len(kept)} finished cell(s) of an earlier run into {out} in the results")
+    if dropped:
+        log(f"results of an earlier run with other settings are replaced: {dropped[:5]}")
+    return kept
+
+
 def run_benchmark(
     config: BenchmarkConfig, *, progress: bool = True, log: Callable[[str], None] = print
 ) -> BenchmarkResult:
@@ -216,15 +247,22 @@ def run_benchmark(
                 bar.set_postfix_str(" ".join(map(str, futures[future])))
                 bar.update()
     bar.close()
-    cells = [done[(s.name, p, seed)] for s, p, seed in jobs]  # job order, whatever ran first
     ran = len(todo)
-    records = [r for c in cells for r in c["records"]]
-    files = write_outputs(config, info, protocols, specs, skipped, cells, records)
-    files.update(
-        write_table1(
-            config.out / "table1.md", records, info=info, causal=causal_flags(cells), cells=cells
+    with folder_lock(config.out):  # runs into one folder write their outputs one at a time
+        seen = file_state(config.out / "results.json")
+        cells = [done[(s.name, p, seed)] for s, p, seed in jobs]  # job order
+        cells += _earlier_cells(config.out, settings, set(done), log)
+        records = [r for c in cells for r in c["records"]]
+        files = write_outputs(config, info, protocols, specs, skipped, cells, records, expect=seen)
+        files.update(
+            write_table1(
+                config.out / "table1.md",
+                records,
+                info=info,
+                causal=causal_flags(cells),
+                cells=cells,
+            )
         )
-    )
-    files.update(write_figures(config.out, cells, windows_info=info))
+        files.update(write_figures(config.out, cells, windows_info=info))
     log(f"{ran} cell(s) run, {reused} reused; results in {config.out}")
     return BenchmarkResult(records, cells, skipped, files, ran, reused)

@@ -125,20 +125,37 @@ def cell_stem(model: str, protocol: str, seed: int) -> str:
 
 def load_cell(stem: Path, settings: str) -> dict[str, Any] | None:
     """A finished cell of these settings, or None (missing, other settings, or damaged: a
-    cell whose JSON or example ``.npz`` does not read back is run again)."""
+    cell whose JSON or example ``.npz`` does not read back, or whose example arrays do not fit
+    together (`examples_consistent`), is run again)."""
     path, examples = stem.with_suffix(".json"), stem.with_suffix(".npz")
     if not path.is_file() or not examples.is_file():
         return None
     try:
         cell = json.loads(path.read_text(encoding="utf-8"))
         with np.load(examples, allow_pickle=False) as archive:
-            for name in archive.files:  # reads (and CRC-checks) every array
-                archive[name]
+            arrays = {name: archive[name] for name in archive.files}  # reads + CRC-checks
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
         return None  # JSONDecodeError and UnicodeDecodeError are ValueErrors
     if not isinstance(cell, dict) or not isinstance(cell.get("records"), list):
         return None
+    if not all(isinstance(r, dict) for r in cell["records"]) or not examples_consistent(arrays):
+        return None
     return cell if cell.get("settings_hash") == settings else None
+
+
+def examples_consistent(arrays: dict[str, np.ndarray]) -> bool:
+    """Example arrays of a cell: ``decode_*`` / ``simulate_*`` [n, D or C, L] in true/pred
+    pairs of one shape, ``fr_*`` [C] pairs of one shape, all numeric."""
+    ndim = {"decode": 3, "simulate": 3, "fr": 1}
+    for prefix, dims in ndim.items():
+        true, pred = arrays.get(f"{prefix}_true"), arrays.get(f"{prefix}_pred")
+        if true is None and pred is None:
+            continue
+        if true is None or pred is None or true.shape != pred.shape or true.ndim != dims:
+            return False
+        if true.dtype.kind not in "biuf" or pred.dtype.kind not in "biuf":
+            return False
+    return True
 
 
 @dataclass

@@ -20,12 +20,15 @@ def causal_flags(cells: Sequence[dict[str, Any]]) -> dict[str, bool]:
 
 #: Key in ``results.json`` that marks an output folder as written by `run_benchmark`.
 OUTPUT_MARKER = "alignnet_benchmark"
-_OUTPUT_FILES = ("results.csv", "results.json", "table1.md")
+_OUTPUT_FILES = (
+    "results.csv", "results.json", "table1.md",
+    "fig5.png", "fig6.png", "fig7.png", "fewshot.png", "days_apart.png",
+)  # fmt: skip
 
 
 def check_outputs(out: Path, *, overwrite: bool = False) -> None:
-    """Refuse to replace ``results.csv`` / ``results.json`` / ``table1.md`` in ``out`` that a
-    benchmark run did not write (the user's own files), unless ``overwrite``.
+    """Refuse to replace ``results.csv`` / ``results.json`` / ``table1.md`` / the figures in
+    ``out`` that a benchmark run did not write (the user's own files), unless ``overwrite``.
 
     A folder is the benchmark's own when its ``results.json`` carries `OUTPUT_MARKER` (or,
     written before the marker existed, the runner's ``config``/``records``/``cells`` keys);
@@ -55,6 +58,20 @@ def _written_by_benchmark(results_json: Path) -> bool:
     return OUTPUT_MARKER in data or {"config", "records", "cells"} <= set(data)
 
 
+def earlier_cell_keys(out: Path) -> list[tuple[str, str, int]]:
+    """(model, protocol, seed) of the cells in ``out``'s ``results.json`` (an earlier run into
+    the same folder); none if it is missing, unreadable or not the benchmark's own."""
+    path = Path(out) / "results.json"
+    if not _written_by_benchmark(path):
+        return []
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        keys = [(str(c["model"]), str(c["protocol"]), int(c["seed"])) for c in cells]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []
+    return list(dict.fromkeys(keys))
+
+
 def write_outputs(
     config: Any,
     info: dict[str, Any],
@@ -63,7 +80,12 @@ def write_outputs(
     skipped: dict[str, str],
     cells: list[dict[str, Any]],
     records: list[dict[str, Any]],
+    *,
+    expect: Any = None,
 ) -> dict[str, Path]:
+    """Write ``results.json`` (first) and ``results.csv``; ``expect``: the state
+    ``results.json`` must still be in (`alignnet.utils.atomic.FileState`: the file the
+    merge of earlier cells read), else `OutputError`."""
     import csv
     import io
     import platform
@@ -98,6 +120,7 @@ def write_outputs(
             "cells": [{k: v for k, v in c.items() if k != "records"} for c in cells],
             "records": records,
         },
+        expect=expect,
     )
     write_text_atomic(csv_path, buf.getvalue())
     return {"results.csv": csv_path, "results.json": json_path}

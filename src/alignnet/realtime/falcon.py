@@ -30,7 +30,7 @@ from alignnet.data.checks import check_array
 from alignnet.errors import CheckpointError, DataError
 from alignnet.names import FALCON_TASKS
 from alignnet.realtime.causal import CausalStreamingDecoder
-from alignnet.realtime.stats import spike_statistics
+from alignnet.realtime.stats import checked_counts, spike_statistics
 
 try:
     from falcon_challenge.config import FalconConfig, FalconTask
@@ -198,7 +198,11 @@ class AlignNetFalconDecoder(BCIDecoder):
         """``[batch, channels]`` counts of the newest bin -> ``[batch, out_dim]`` estimates."""
         if self._decoders is None:
             raise RuntimeError("predict() before reset(): call reset(dataset_tags) first")
-        obs = np.asarray(neural_observations)
+        obs = checked_counts(
+            neural_observations,
+            field="neural_observations",
+            source="AlignNetFalconDecoder.predict",
+        )
         n_channels = self.model.config.model.n_channels
         if obs.ndim != 2 or obs.shape[1] != n_channels:
             raise DataError(

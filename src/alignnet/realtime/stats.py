@@ -12,6 +12,7 @@ import numpy as np
 from alignnet.data.checks import check_array
 from alignnet.data.preprocess.normalization import NormStats, mean_std
 from alignnet.errors import CheckpointError, DataError
+from alignnet.utils.limits import MAX_STREAM_COUNT
 
 
 def trained_normalizer(normalizer: NormStats | None) -> NormStats:
@@ -82,6 +83,35 @@ def resolve_spike_stats(
     return normalizer.day_stats(day)
 
 
+def checked_counts(counts: object, *, field: str, source: str) -> np.ndarray:
+    """Streamed spike counts as float32, refusing what counts cannot be: a non-numeric or
+    complex dtype (strings, objects), NaN/inf, negative values, or more than
+    `alignnet.utils.limits.MAX_STREAM_COUNT` spikes in one bin.
+
+    Raises:
+        DataError: naming ``field`` and ``source``.
+    """
+    x = np.asarray(counts)
+    if x.dtype.kind not in "biuf":
+        raise DataError(
+            f"spike counts must be real numbers, got dtype {x.dtype}", field=field, source=source
+        )
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        raise DataError("NaN or inf values", field=field, source=source)
+    if x.size and float(x.min()) < 0:
+        raise DataError(
+            f"negative spike counts (min {float(x.min()):g})", field=field, source=source
+        )
+    if x.size and float(x.max()) > MAX_STREAM_COUNT:
+        raise DataError(
+            f"{float(x.max()):g} spikes in one bin (at most {MAX_STREAM_COUNT})",
+            field=field,
+            source=source,
+        )
+    return x
+
+
 def z_score_bin(
     counts: np.ndarray,
     *,
@@ -97,14 +127,13 @@ def z_score_bin(
     Raises:
         DataError: a bin of another channel count, or NaN/inf counts, naming ``source``.
     """
-    x = np.asarray(counts, dtype=np.float32)
+    x = checked_counts(counts, field="spike_counts", source=source)
     if x.shape != scratch.shape:
         raise DataError(
             f"shape {x.shape}, expected ({scratch.shape[0]},) counts of one bin",
             field="spike_counts",
             source=source,
         )
-    check_array(x, field="spike_counts", source=source)
     np.subtract(x, spike_mean, out=scratch)
     np.divide(scratch, spike_std, out=scratch)
     return scratch
@@ -117,7 +146,7 @@ def z_score_block(
     float64 with the fixed ``[C]`` statistics), the normalisation of every continuous-block
     decoder (lag-0 window scoring, causal block decoding, export checks)."""
     counts = check_array(
-        np.asarray(counts, dtype=np.float32),
+        checked_counts(counts, field="counts", source=source),
         field="counts",
         source=source,
         shape=(None, spike_mean.shape[0]),

@@ -132,6 +132,8 @@ def load_sessions(
         raise FileFormatError("file or folder not found", source=path)
     if path.is_file():
         return [load_session(path, target=target, channels=channels)]
+    if not path.is_dir():  # /dev/null, a FIFO, a socket: never read (a FIFO would block)
+        raise FileFormatError("not a regular file or a folder", source=path)
     if (path / "dataset.json").is_file():
         from alignnet.data.io.native_dataset import load_dataset
 

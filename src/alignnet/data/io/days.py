@@ -56,7 +56,7 @@ def assign_calendar_days(sessions: Sequence[Session]) -> None:
 
     ``meta.day`` becomes the number of days since the earliest recording's ``meta.date``
     (from NWB ``session_start_time``), so "days apart" are calendar days. Without dates the
-    days are numbered in file-name order. Sessions that already have distinct days (native
+    days are numbered in file-name order; some dated and some not is refused. Sessions that already have distinct days (native
     datasets, synthetic data) are left as they are.
 
     Raises:
@@ -65,10 +65,18 @@ def assign_calendar_days(sessions: Sequence[Session]) -> None:
     if len(sessions) < 2 or len({s.meta.day for s in sessions}) > 1:
         return
     dates = [s.meta.date[:10] for s in sessions]
-    if any(d in _UNKNOWN_DATES for d in dates):
+    if all(d in _UNKNOWN_DATES for d in dates):
         for i, session in enumerate(sessions):
             session.meta.day = i
         return
+    undated = [_name(s) for s, d in zip(sessions, dates, strict=True) if d in _UNKNOWN_DATES]
+    if undated:  # numbering all in file order would silently change the dated days too
+        raise DataError(
+            f"{undated} have no recording date (session_start_time empty or 1970-01-01, "
+            "NWB's 'unknown') while the other recordings have one; days are calendar days, "
+            "so give them their real date or read them separately",
+            field="session_start_time",
+        )
     seen: dict[str, str] = {}
     for session, day in zip(sessions, dates, strict=True):
         if day in seen:

@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from alignnet.data.io.native import load_session_npz, save_session
+from alignnet.data.io.staged import commit_folder, staging_folder
 from alignnet.data.session import Session
 from alignnet.errors import DataError, FileFormatError
 from alignnet.utils.atomic import write_json_atomic
@@ -40,7 +38,7 @@ def save_dataset(
     is stored in the manifest under ``"generator"``.
 
     Atomic as a dataset: every file is first written into a hidden sibling folder
-    (``.NAME.partial-*``), which becomes ``directory`` by one rename when ``directory`` is
+    (``.NAME.alignnet-tmp-*``, `alignnet.data.io.staged`), which becomes ``directory`` by one rename when ``directory`` is
     new or empty. Otherwise (``overwrite``, or a folder with other files) the old manifest is
     removed first, the day files are moved in, the old manifest's stale days are deleted and
     the new manifest comes last. An interruption therefore never leaves a folder that loads
@@ -58,12 +56,15 @@ def save_dataset(
     if not overwrite and manifest_path.exists():
         raise FileExistsError(f"{manifest_path}: already exists (refusing to overwrite)")
     directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.partial-", dir=directory.parent))
-    try:
+    with staging_folder(directory) as staging:
         _write_dataset_files(sessions, staging, config)
-        _commit_dataset(staging, directory, overwrite=overwrite)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        commit_folder(
+            staging,
+            directory,
+            overwrite=overwrite,
+            marker=MANIFEST_NAME,
+            stale=_listed_files(directory),
+        )
     return manifest_path
 
 
@@ -102,27 +103,6 @@ def _write_dataset_files(
     write_json_atomic(manifest_path, manifest)
 
 
-def _commit_dataset(staging: Path, directory: Path, *, overwrite: bool) -> None:
-    """Make the complete dataset in ``staging`` the dataset in ``directory``."""
-    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private
-    if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
-        if directory.exists():
-            directory.rmdir()
-        os.rename(staging, directory)  # one step: the dataset appears complete
-        return
-    new_files = sorted(p.name for p in staging.iterdir() if p.name != MANIFEST_NAME)
-    clashes = [n for n in [*new_files, MANIFEST_NAME] if (directory / n).exists()]
-    if clashes and not overwrite:
-        raise FileExistsError(f"{directory}: {clashes} already exist (refusing to overwrite)")
-    old_files = _listed_files(directory)
-    (directory / MANIFEST_NAME).unlink(missing_ok=True)  # from here on: not a dataset
-    for name in new_files:
-        os.replace(staging / name, directory / name)
-    for name in sorted(set(old_files) - set(new_files)):  # days of the old run only
-        (directory / name).unlink(missing_ok=True)
-    os.replace(staging / MANIFEST_NAME, directory / MANIFEST_NAME)  # last: complete again
-
-
 def _listed_files(directory: Path) -> list[str]:
     """Day files named by ``directory``'s manifest (none if it has no readable one)."""
     try:
@@ -131,12 +111,6 @@ def _listed_files(directory: Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return []
     return [n for n in names if isinstance(n, str) and n and Path(n).name == n]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:

@@ -78,9 +78,12 @@ def read_nwb(
     """
     from pynwb import NWBHDF5IO
 
+    from alignnet.data.io.hdf5_links import check_self_contained
+
     path = Path(path)
     if not path.is_file():
         raise FileFormatError("file not found", source=path)
+    check_self_contained(path)  # no external links / datasets into other files
     try:
         io = NWBHDF5IO(str(path), mode="r")
     except Exception as exc:  # h5py OSError, hdmf errors on truncated / foreign files

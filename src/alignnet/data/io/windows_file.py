@@ -20,6 +20,7 @@ from alignnet.data.checks import check_npz_archive, check_spike_counts
 from alignnet.data.windows import Windows
 from alignnet.errors import FileFormatError, safe_reason
 from alignnet.utils.atomic import atomic_path
+from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
 
 FORMAT = "alignnet-windows"
 VERSION = 1
@@ -96,6 +97,22 @@ def _check_header(header: dict, path: Path) -> None:
             raise FileFormatError("missing or not a list", field=name, source=path)
     if not isinstance(header.get("info", {}), dict):
         raise FileFormatError("not a JSON object", field="info", source=path)
+    if not isinstance(header.get("channel_policy", "channel"), str):
+        raise FileFormatError("not a string", field="channel_policy", source=path)
+    per_day = header.get("day_channel_ids", {})
+    if not isinstance(per_day, dict) or len(per_day) > MAX_DAYS:
+        raise FileFormatError(
+            f"not a JSON object of at most {MAX_DAYS} days", field="day_channel_ids", source=path
+        )
+    for day, ids in per_day.items():
+        if not (isinstance(day, str) and day.isdigit() and int(day) < MAX_DAYS):
+            raise FileFormatError(
+                f"key {day!r} is not a day index", field="day_channel_ids", source=path
+            )
+        if not isinstance(ids, list) or len(ids) > MAX_CHANNELS:
+            raise FileFormatError(
+                f"day {day}: not a list of channel ids", field="day_channel_ids", source=path
+            )
 
 
 def load_windows(path: str | Path) -> Windows:
