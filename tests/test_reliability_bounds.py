@@ -282,7 +282,7 @@ def test_nwb_with_an_external_link_is_refused(tmp_path):
 
     (session,) = generate_sessions(make_config("tiny"), seed=0, days=[0], progress=False)
     session.voltage = None
-    from alignnet.data.io.nwb import write_nwb
+    from alignnet.data.io.nwb_write import write_nwb
 
     path = tmp_path / "rec.nwb"
     write_nwb(session, path)
