@@ -432,7 +432,7 @@ def test_profile_wrong_shapes_are_named_errors(tmp_path):
 
     ckpt = tmp_path / "m.ckpt"
     AlignNet(n_channels=8, window_len=20, widths=(8, 8), latent_width=8, neuron="relu").save(ckpt)
-    for extra in (["--channels", "5"], ["--bins", "10"]):
+    for extra in (["--n-channels", "5"], ["--bins", "10"]):
         res = invoke("profile", ckpt, "--n-windows", "2", *extra)
         assert isinstance(res.exception, DataError), (extra, res.output, res.exception)
     data = tmp_path / "s.npz"
