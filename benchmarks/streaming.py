@@ -13,8 +13,15 @@ is among the backends, so every path runs the same network; ``--acausal`` forces
 window model (and drops ``incremental``). Targets of issue 15: incremental p99 at least 5x
 below the window path's and below 1 ms per bin.
 
+``--lsl``: also the end-to-end latency through Lab Streaming Layer on this machine, loopback
+only: this process publishes the counts as an LSL stream at the model's bin rate (real time),
+`alignnet stream` (a second process) decodes them with the incremental decoder and publishes
+the estimates, and this process receives them; latency = time received - the input sample's
+time stamp (the output carries it), p50/p99 over ``--bins`` bins after ``--warmup``.
+
     python benchmarks/streaming.py                # torch vs incremental, 600 timed bins
     python benchmarks/streaming.py --bins 2000 --backends torch onnx incremental
+    python benchmarks/streaming.py --bins 2000 --backends incremental --lsl
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ def main() -> None:
         help="'compile' first spends about a minute compiling",
     )
     parser.add_argument("--acausal", action="store_true", help="the paper's window model")
+    parser.add_argument("--lsl", action="store_true", help="also LSL end-to-end latency")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -125,6 +133,77 @@ def main() -> None:
             f"{np.percentile(cpu_time[backend], 50) * 1e3:11.3f} {base50 * 1e3 / p50:12.2f}x "
             f"{base99 * 1e3 / p99:12.2f}x {p99 / 20:15.1%} {diff:20.2e}"
         )
+    if args.lsl and causal:
+        ms = lsl_latency(model, counts, warmup=args.warmup) * 1e3
+        print(
+            f"{'lsl e2e':<12} {np.percentile(ms, 50):8.3f} {np.percentile(ms, 99):8.3f} "
+            f"{ms.max():8.3f} {ms.mean():8.3f}   (push -> alignnet stream -> receive, "
+            f"{len(ms)} bins, real time at {1 / 0.02:g} Hz, loopback)"
+        )
+
+
+def lsl_latency(model, counts: np.ndarray, *, warmup: int, bin_s: float = 0.02) -> np.ndarray:
+    """Seconds from pushing each bin's counts to receiving its decoded sample (loopback LSL,
+    `alignnet stream` in a second process); ``[len(counts) - warmup]``."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+    import uuid
+    from pathlib import Path
+
+    from alignnet.realtime.lsl_config import loopback_config, use_config
+
+    tmp = Path(tempfile.mkdtemp(prefix="alignnet-lsl-"))
+    tag = uuid.uuid4().hex[:8]
+    use_config(loopback_config(tmp / "lsl.cfg", session_id=f"alignnet-bench-{tag}"))
+    import pylsl
+
+    model.bin_s = bin_s
+    model.save(tmp / "model.ckpt")
+    src, out = f"bench-in-{tag}", f"bench-out-{tag}"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "alignnet", "stream", str(tmp / "model.ckpt"), "--day", "0",
+           "--input-name", src, "--output-name", out, "--reconnect-timeout", "1",
+           "--progress", "0"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    received: list[float] = []
+    try:
+        outlet = pylsl.StreamOutlet(
+            pylsl.StreamInfo(src, "SpikeCounts", counts.shape[1], 1 / bin_s, "float32", src)
+        )
+        info = pylsl.resolve_bypred(f"name='{out}'", 1, 120)[0]
+        inlet = pylsl.StreamInlet(info, processing_flags=pylsl.proc_clocksync)
+        inlet.open_stream(timeout=30)
+        inlet.time_correction(timeout=10)
+        if not outlet.wait_for_consumers(120):
+            raise RuntimeError("alignnet stream did not connect")
+        time.sleep(2.0)  # let it finish its first clock-offset estimate (~0.5 s of probes)
+
+        def receive() -> None:
+            while len(received) < len(counts):
+                sample, stamp = inlet.pull_sample(timeout=5.0)
+                if sample is None:
+                    return
+                received.append(pylsl.local_clock() - stamp)
+
+        thread = threading.Thread(target=receive, daemon=True)
+        thread.start()
+        start = time.perf_counter()
+        for k, row in enumerate(counts):  # real time: one bin every bin_s
+            delay = start + k * bin_s - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            outlet.push_sample(row.tolist(), pylsl.local_clock())
+        thread.join(timeout=30)
+        del outlet
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    if len(received) != len(counts):
+        raise RuntimeError(f"{len(received)} of {len(counts)} decoded samples came back")
+    return np.asarray(received[warmup:])
 
 
 if __name__ == "__main__":

@@ -37,9 +37,15 @@ def test_demo_tiny_writes_finite_outputs(tmp_path):
     ):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     report = (out / "report.md").read_text()
-    assert "decode: AlignNet" in report
-    r2 = float(report.split("| decode: AlignNet |")[1].split("|")[0])
+    row = "| decode: AlignNet, causal (trial windows) |"  # the default model is causal
+    assert row in report and "decode lag 0: AlignNet, causal (incremental stream)" in report
+    r2 = float(report.split(row)[1].split("|")[0])
     assert np.isfinite(r2)
+    # the default checkpoint streams bin by bin (what `alignnet stream` and falcon-eval take)
+    from alignnet.realtime.causal import CausalStreamingDecoder
+
+    decoder = CausalStreamingDecoder.from_checkpoint(out / "model.ckpt", day=1)
+    assert np.isfinite(decoder.step(np.ones(decoder.n_channels))).all()
 
     # A second run into the same folder refuses, and leaves the first run's files untouched.
     before = (out / "report.md").read_bytes()
@@ -85,6 +91,20 @@ def test_pretrain_finetune_decode_simulate_embed_cli(tmp_path, windows_file):
     assert (tmp_path / "log.csv").is_file()
     res = run.invoke(cli, ["pretrain", str(windows_file), "--out", str(ckpt), "--epochs", "1"])
     assert res.exit_code != 0 and "exists" in res.output
+    from alignnet.api import AlignNet
+
+    assert AlignNet.load(ckpt).config.model.causal  # the default form
+    # fine-tuning keeps the pretrained form: asking for the other one is refused up front
+    res = run.invoke(cli, ["finetune", str(ckpt), str(windows_file), "--task", "decode",
+                           "--out", str(tmp_path / "x.ckpt"), "--acausal"])  # fmt: skip
+    assert res.exit_code != 0 and "alignnet pretrain --acausal" in res.output
+    for flags, causal in ((["--acausal"], False), (["--arch", "paper"], False),
+                          (["--arch", "paper", "--causal"], True)):  # fmt: skip
+        out = tmp_path / f"pre{len(flags)}{causal}.ckpt"
+        res = run.invoke(cli, ["pretrain", str(windows_file), "--out", str(out), "--epochs",
+                               "1", "--neuron", "relu", "--device", "cpu", *flags])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert AlignNet.load(out).config.model.causal is causal, flags
     for task, out in (("decode", ft), ("simulate", tmp_path / "ft2.ckpt")):
         src = ckpt if task == "decode" else ft
         res = run.invoke(

@@ -107,7 +107,9 @@ def test_decoder_rejects_wrong_checkpoints(trained):
     simulate_only.tasks = ["simulate"]
     with pytest.raises(CheckpointError, match="not for decoding"):
         AlignNetFalconDecoder(config, simulate_only)
-    acausal = AlignNet(**{**TINY_ALIGNNET, "n_channels": N_UNITS, "n_behavior": N_MUSCLES})
+    acausal = AlignNet(
+        **{**TINY_ALIGNNET, "n_channels": N_UNITS, "n_behavior": N_MUSCLES, "causal": False}
+    )
     acausal.tasks = ["decode"]
     with pytest.raises(CheckpointError, match="causal"):
         AlignNetFalconDecoder(config, acausal)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -17,8 +19,10 @@ def test_default_and_paper_recipes():
     paper = default.with_overrides(arch="paper")
     assert paper.arch == "paper"
     assert (paper.finetune.batch_size, paper.finetune.min_steps) == (64, 0)
-    # everything else is the same recipe
-    assert paper.pretrain == default.pretrain and paper.model == default.model
+    # the default model is causal, the paper's the acausal window model; the rest is the same
+    assert default.model.causal and not paper.model.causal
+    assert paper.pretrain == default.pretrain
+    assert dataclasses.replace(paper.model, causal=True) == default.model
     # arch is applied first, then the other overrides; the data shape is kept
     shaped = default.with_overrides(n_channels=7, window_len=40)
     mixed = shaped.with_overrides(arch="paper", **{"finetune.lr": 3e-3})
@@ -28,6 +32,20 @@ def test_default_and_paper_recipes():
     with pytest.raises(ValueError):
         default.with_overrides(arch="nope")
     assert set(ARCHS) == {"default", "paper"}
+
+
+def test_causal_default_follows_layout_and_old_checkpoints_stay_acausal():
+    cfg = AlignNetConfig()
+    assert cfg.model.causal
+    assert not cfg.with_overrides(snn_layout="2d").model.causal  # the 2-D layout has no causal form
+    assert not cfg.with_overrides(causal=False).model.causal
+    assert cfg.with_overrides(arch="paper", causal=True).model.causal
+    with pytest.raises(ValueError, match="causal"):
+        cfg.with_overrides(snn_layout="2d", causal=True)
+    # a checkpoint's configuration written before the field existed: the window model
+    old = cfg.to_dict()
+    del old["model"]["causal"]
+    assert not AlignNetConfig.from_dict(old).model.causal
 
 
 def test_min_steps_raises_epochs():

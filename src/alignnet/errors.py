@@ -44,6 +44,11 @@ class DeviceError(AlignNetError, ValueError):
     """A compute device that this machine does not have (e.g. ``cuda`` without a GPU)."""
 
 
+class StreamError(AlignNetError, RuntimeError):
+    """A live (Lab Streaming Layer) stream that cannot be used: not found, another channel
+    count or rate than the model expects, or the LSL library missing."""
+
+
 class OutputError(AlignNetError, OSError):
     """An output could not be written (e.g. the disk is full); the previous file is kept."""
 

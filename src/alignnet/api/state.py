@@ -45,6 +45,7 @@ class ModelState:
         self.alignments: dict[int, AlignReport] = {}
         self.days = DayRegistry()
         self.bin_s: float | None = None  # bin width of the training data, s (None: unknown)
+        self.behavior_names: list[str] = []  # names of the D behaviour dimensions ([]: unknown)
         self.device = resolve_device(self.config.pretrain.device)
         self._network: AlignNetModel | None = None  # built on first use (see `network`)
 
@@ -159,6 +160,8 @@ class ModelState:
         check_spike_counts(windows.spikes, source=name)
         check_bin_width(self.bin_s, windows.bin_s, source=name)
         self.bin_s = float(windows.bin_s)
+        if not self.behavior_names:  # the first data seen name the outputs
+            self.behavior_names = [str(n) for n in windows.behavior_names]
         self.days.note_windows(windows)
         return windows
 
@@ -247,6 +250,7 @@ class ModelState:
             normalizer=self.normalizer,
             tasks=self.tasks,
             bin_s=self.bin_s,
+            behavior_names=self.behavior_names,
             registry=self.days,
             reference=self.reference,
         )
@@ -263,6 +267,7 @@ class ModelState:
         self = cls(data.config) if device is None else cls(data.config, device=device)
         self.normalizer = data.normalizer
         self.bin_s = data.bin_s  # None: written before bin widths were recorded (not checked)
+        self.behavior_names = data.behavior_names
         self.tasks = data.tasks
         self.history = data.history
         self.days = data.registry

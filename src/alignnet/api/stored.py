@@ -23,6 +23,7 @@ class Stored:
     normalizer: NormStats | None
     tasks: list[str]
     bin_s: float | None
+    behavior_names: list[str]
     registry: DayRegistry
     reference: LatentStats | None
     history: TrainHistory | None
@@ -35,6 +36,7 @@ def payload(
     normalizer: NormStats | None,
     tasks: list[str],
     bin_s: float | None,
+    behavior_names: list[str],
     registry: DayRegistry,
     reference: LatentStats | None,
 ) -> dict[str, Any]:
@@ -44,6 +46,7 @@ def payload(
         "normalizer": None if normalizer is None else normalizer.to_dict(),
         "tasks": list(tasks),
         "bin_s": bin_s,  # bin width of the training data, s
+        "behavior_names": [str(n) for n in behavior_names],  # of the D outputs ([]: unknown)
         "days": registry.to_dict(),
         # read-in widths, also in "days"; kept so the weights' shapes read without the registry
         "adapter_days": {str(d): n for d, n in registry.adapter_days().items()},
@@ -63,6 +66,7 @@ def read(path: str | Path) -> Stored:
         stored = data["normalizer"]
         state = data["model_state"]
         bin_s = None if data.get("bin_s") is None else float(data["bin_s"])
+        behavior_names = [str(n) for n in data.get("behavior_names", [])]
     except KeyError as exc:
         raise CheckpointError(f"{path}: checkpoint lacks {exc}") from exc
     except CheckpointError as exc:
@@ -96,6 +100,7 @@ def read(path: str | Path) -> Stored:
         normalizer=normalizer,
         tasks=list(data.get("tasks", [])),
         bin_s=bin_s,
+        behavior_names=behavior_names,
         registry=registry,
         reference=None if stored_ref is None else LatentStats.from_dict(stored_ref),
         history=history,

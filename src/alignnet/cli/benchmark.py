@@ -159,7 +159,8 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
     choices=ARCH_NAMES,
     default="default",
     help="AlignNet recipe: default (this version's) or paper (the paper reading shipped "
-    "before issue 14; fine-tuning batch 64). Baselines are not affected.",
+    "before issue 14; fine-tuning batch 64). Each AlignNet row keeps its own form (AlignNet-* "
+    "causal, AlignNet-window acausal). Baselines are not affected.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option(

@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "profile": "alignnet.cli.profile:profile",
     "export": "alignnet.cli.export:export",
     "falcon-eval": "alignnet.cli.falcon:falcon_eval",
+    "stream": "alignnet.cli.stream:stream",
+    "stream-replay": "alignnet.cli.stream:stream_replay",
 }
 
 

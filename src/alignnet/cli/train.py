@@ -22,6 +22,7 @@ from alignnet.cli.options import (
     parse_days,
     refuse_existing,
 )
+from alignnet.config import ARCHS
 from alignnet.names import NEURONS, SNN_LAYOUTS, TASK_NAMES, ChannelPolicy
 
 if TYPE_CHECKING:
@@ -118,6 +119,21 @@ def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
     help="SNN layout (see docs/model.md).",
 )
 @click.option(
+    "--causal/--acausal",
+    default=None,
+    help="Causal model (default; output bin t reads bins <= t, streams bin by bin, "
+    "accepted by `alignnet stream` and `falcon-eval`) or the paper's acausal window model "
+    "(default with --arch paper).",
+)
+@click.option(
+    "--arch",
+    type=click.Choice(sorted(ARCHS)),
+    default="default",
+    show_default=True,
+    help="Recipe: default (this version's, causal) or paper (the paper's acausal window "
+    "model and fine-tuning batch 64).",
+)
+@click.option(
     "--per-day-readin/--no-per-day-readin",
     default=False,
     show_default=True,
@@ -139,6 +155,8 @@ def pretrain(
     lr,
     neuron,
     layout,
+    causal,
+    arch,
     per_day_readin,
     device,
     amp,
@@ -165,6 +183,7 @@ def pretrain(
     if resume:
         check_resume_bin_width(out, windows)
     overrides = {
+        "arch": arch,
         "neuron": neuron,
         "snn_layout": layout,
         "per_day_readin": per_day_readin,
@@ -173,6 +192,7 @@ def pretrain(
         "seed": seed,
     }
     for key, value in (
+        ("causal", causal),
         ("pretrain.epochs", epochs),
         ("batch_size", batch_size),
         ("pretrain.lr", lr),
@@ -203,6 +223,12 @@ def pretrain(
 )
 @click.option("--freeze-encoder", is_flag=True, help="Train the decoder side only.")
 @click.option(
+    "--causal/--acausal",
+    default=None,
+    help="Check that CHECKPOINT is causal / acausal (the form is fixed at pretraining: "
+    "`alignnet pretrain --acausal` for the paper's window model).",
+)
+@click.option(
     "--epochs",
     type=EPOCHS,
     default=None,
@@ -223,6 +249,7 @@ def finetune(
     train_days,
     n_trials,
     freeze_encoder,
+    causal,
     epochs,
     lr,
     device,
@@ -238,6 +265,14 @@ def finetune(
     refuse_existing(out, overwrite, inputs=(checkpoint, data))
     refuse_existing(log_csv, overwrite, option="--log", inputs=(checkpoint, data))
     model = AlignNet.load(checkpoint, device=device)
+    if causal is not None and causal != model.config.model.causal:
+        kind = "causal" if model.config.model.causal else "acausal (window)"
+        flag = "--causal" if causal else "--acausal"
+        raise click.BadParameter(
+            f"{checkpoint} holds a {kind} model; pretrain with `alignnet pretrain {flag}` "
+            "to fine-tune that form",
+            param_hint="--causal/--acausal",
+        )
     if lr is not None:
         model.config = model.config.with_overrides(**{"finetune.lr": lr})
     if epochs is not None:  # a maximum: the step minimum of small data does not raise it

@@ -38,6 +38,7 @@ PAYLOAD_TYPES: dict[str, tuple[type, ...]] = {
     "normalizer": (dict, type(None)),
     "tasks": (list, tuple),
     "bin_s": (int, float, type(None)),
+    "behavior_names": (list, tuple),
     "model_state": (dict,),
     "adapter_days": (dict,),
     "readin_days": (list, tuple),

@@ -19,7 +19,6 @@ from alignnet.models.baselines import BASELINES, NEURAL
 from alignnet.models.contract import Estimator
 from alignnet.names import (
     ALIGNED_ROW,
-    CAUSAL_ROW,
     CROSS_DAY,
     DEFAULT_MODELS,
     FEW_SHOT,
@@ -28,6 +27,7 @@ from alignnet.names import (
     OPTIONAL_ROWS,
     ROW_OF_NEURON,
     SINGLE_DAY,
+    WINDOW_ROW,
 )
 
 
@@ -143,7 +143,7 @@ class RowEntry:
 MODEL_ROWS: dict[str, RowEntry] = {
     **{ROW_OF_NEURON[n]: RowEntry(_ALIGNNET, {"neuron": n}, "alignnet") for n in NEURONS},
     ALIGNED_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "align": True}, "alignnet"),
-    CAUSAL_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "causal": True}, "alignnet"),
+    WINDOW_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "causal": False}, "alignnet"),
     **{
         name: RowEntry(
             target,

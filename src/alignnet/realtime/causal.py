@@ -194,8 +194,9 @@ class CausalStreamingDecoder:
             )
         if not cfg.causal:
             raise CheckpointError(
-                "incremental streaming needs a causal model (ModelConfig.causal=True); this "
-                "checkpoint is the acausal window model - use StreamingDecoder for it"
+                "incremental streaming needs a causal model (ModelConfig.causal=True, the "
+                "default of `alignnet pretrain` and AlignNet()); this checkpoint is the acausal "
+                "window model - use StreamingDecoder for it, or train a causal one"
             )
         net = model.network
         readin = _day_readin(model, day)  # [C, N_d] or None (identity)

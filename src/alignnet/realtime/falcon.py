@@ -150,7 +150,8 @@ class AlignNetFalconDecoder(BCIDecoder):
         if not cfg.causal:
             raise CheckpointError(
                 "FALCON scores every bin as it arrives: the decoder needs a causal AlignNet "
-                "(train with causal=True); this checkpoint is the acausal window model"
+                "(the default of `alignnet pretrain` and AlignNet()); this checkpoint is the "
+                "acausal window model (--acausal, --arch paper or causal=False)"
             )
         if cfg.n_channels != task_config.n_channels:
             raise DataError(
