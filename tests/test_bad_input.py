@@ -68,16 +68,25 @@ GOOD_TIMES = np.arange(100) * 0.01
 GOOD_BEHAVIOR = np.zeros((100, 2))
 
 
-def test_nan_and_inf_in_behaviour(tmp_path: Path):
-    for bad in (np.nan, np.inf):
-        behavior = GOOD_BEHAVIOR.copy()
-        behavior[40, 1] = bad
-        path = tmp_path / f"bad_{bad}.nwb"
-        write_third_party(path, spike_times=[0.1], behavior=behavior, timestamps=GOOD_TIMES)
-        with pytest.raises(
-            DataError, match=r"field 'behavior': 1 NaN/inf values \(first at sample 40"
-        ):
-            read_nwb(path)
+def test_inf_in_behaviour_is_refused_and_a_nan_sample_is_a_filled_dropout(tmp_path: Path):
+    behavior = GOOD_BEHAVIOR.copy()
+    behavior[40, 1] = np.inf
+    path = tmp_path / "bad_inf.nwb"
+    write_third_party(path, spike_times=[0.1], behavior=behavior, timestamps=GOOD_TIMES)
+    with pytest.raises(DataError, match=r"field 'behavior': .*cursor: inf values"):
+        read_nwb(path)
+    behavior = GOOD_BEHAVIOR.copy()
+    behavior[:, 1] = np.arange(100.0)
+    behavior[40, 1] = np.nan  # one dropped sample (10 ms): interpolated
+    path = tmp_path / "nan.nwb"
+    write_third_party(path, spike_times=[0.1], behavior=behavior, timestamps=GOOD_TIMES)
+    read = read_nwb(path)
+    assert read.behavior[40, 1] == pytest.approx(40.0)
+    assert read.meta.extra["behavior_gaps"] == {
+        "missing_samples": 1,
+        "filled_samples": 1,
+        "gaps_left": 0,
+    }
 
 
 def test_unsorted_spike_times(tmp_path: Path):

@@ -174,20 +174,23 @@ def test_dandi_style_file(tmp_path: Path):
     np.testing.assert_array_equal(session.trials.target, [4, 1])
     np.testing.assert_array_equal(session.trials.success, [True, True])
     np.testing.assert_array_equal(session.trials.events["go_cue_time"], [0.2, 1.3])
-    hand = read_nwb(path, behavior_path="behavior/Position/hand")
+    hand = read_nwb(path, behavior="behavior/Position/hand")
     assert not hand.behavior.any() and hand.meta.behavior_unit == "m"
     assert load_session(path).meta.subject == "Jenkins"
 
 
 def test_dandi_style_missing_parts(tmp_path: Path):
     write_dandi_style(tmp_path / "no_beh.nwb", behavior=False)
-    with pytest.raises(DataError, match=r"no behaviour: the file has no processing\['behavior'\]"):
-        read_nwb(tmp_path / "no_beh.nwb")
+    unlabelled = read_nwb(tmp_path / "no_beh.nwb")  # an unlabelled day: spikes only
+    assert not unlabelled.has_behavior and unlabelled.meta.behavior_names == []
+    # extent: no acquisition, so from the first spike / trial start to the last spike
+    assert unlabelled.meta.extra["extent_from"] == "spikes+trials"
+    assert (unlabelled.t_start, unlabelled.t_stop) == (0.0, pytest.approx(5.501))
     write_dandi_style(tmp_path / "no_units.nwb", units=False)
     with pytest.raises(DataError, match="no spikes: the file has no units table"):
         read_nwb(tmp_path / "no_units.nwb")
-    with pytest.raises(DataError, match="no behaviour at 'behavior/Position/eye'"):
-        read_nwb(tmp_path / "no_units.nwb", behavior_path="behavior/Position/eye")
+    with pytest.raises(DataError, match=r"no behaviour series named 'eye'; the file has \["):
+        read_nwb(tmp_path / "no_units.nwb", behavior="eye")
 
 
 def test_load_sessions_folder_sorted_by_day(tmp_path: Path):

@@ -54,15 +54,22 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
 
     Then `alignnet decode OUT NEW_DAY` decodes that day. Its unit count may differ from the
     training days'. The recording must come from the checkpoint's array and channel policy.
+    NEW_DAY needs no behaviour (an NWB day without processing/behavior is fine); any it
+    has is not read.
     """
     from alignnet.api import AlignNet
+    from alignnet.cli.options import selected_read_options
     from alignnet.data.io import load_sessions
     from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
     from alignnet.errors import DataError
 
     refuse_existing(out, overwrite, inputs=(checkpoint, new_day))
     model = AlignNet.load(checkpoint)
-    sessions = load_sessions(Path(new_day), channels=channels)
+    # Alignment uses no labels: the day is read without behaviour (it may have none, or
+    # behaviour with dropouts), so every window of its spikes is used.
+    sessions = load_sessions(
+        Path(new_day), channels=channels, **selected_read_options(behavior="none")
+    )
     if len(sessions) != 1:
         raise DataError(
             f"{new_day} holds {len(sessions)} recordings; align one day at a time",
@@ -71,6 +78,7 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
     sessions[0].meta.day = new_day_index(model, sessions, day)
     refuse_training_day(model, sessions[0].meta.day)  # before the work
     windows = sessions_to_windows(sessions, preprocess_config_for(sessions))
+    check_electrode_count(model, windows, source=new_day)
     report = model.align(windows, epochs=epochs, seed=seed, progress=True)
     model.save(out)
     click.echo(
@@ -79,3 +87,25 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
         f"{report.recon[0]:.3f} -> {report.recon[-1]:.3f}, latent KL {report.kl[0]:.3f} -> "
         f"{report.kl[-1]:.3f}; wrote {out}"
     )
+
+
+def check_electrode_count(model, windows, *, source) -> None:
+    """Refuse electrode-policy data (crossings per electrode, e.g. a ``.nev``) whose electrode
+    count differs from the checkpoint's: another array or electrode map, not a new day.
+
+    Raises:
+        DataError: naming both counts.
+    """
+    from alignnet.errors import DataError
+
+    trained = model.days.channel_policy
+    want = model.config.model.n_channels
+    if trained == "electrode" and windows.channel_policy == "electrode":
+        if windows.n_channels != want:
+            raise DataError(
+                f"{windows.n_channels} electrodes, but the checkpoint was trained on {want} "
+                "electrodes: a recording from another array or electrode map (same array, "
+                "same electrode count expected)",
+                field="channels",
+                source=source,
+            )

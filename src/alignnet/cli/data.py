@@ -13,6 +13,7 @@ DATA_COMMANDS: dict[str, str] = {
     "inspect": "alignnet.cli.data_synth:inspect",
     "preprocess": "alignnet.cli.data_preprocess:preprocess",
     "import": "alignnet.cli.data_import:import_raw",
+    "place-cells": "alignnet.cli.data_place_cells:place_cells",
 }
 
 

@@ -102,6 +102,27 @@ if TYPE_CHECKING:
     show_default=True,
     help="Seed of the noise-estimation segment positions.",
 )
+@click.option(
+    "--units",
+    type=click.Choice(["crossings", "sorted", "both"]),
+    default="crossings",
+    show_default=True,
+    help="Event files (.nev, .plx): threshold crossings per electrode (every sort code but "
+    "255 = noise), sorted units (codes 1-254) as channels, or both.",
+)
+@click.option(
+    "--behavior-channel",
+    default=None,
+    help="Event files: behaviour from these analog channels of the .ns2/.ns3 next to the "
+    ".nev (comma-separated labels, e.g. ainp1,ainp2).",
+)
+@click.option(
+    "--nwb",
+    "nwb_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the session as NWB here.",
+)
 @click.option("--subject", default="unknown", show_default=True)
 @click.option("--day", type=click.IntRange(0, MAX_DAYS - 1), default=0, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
@@ -123,6 +144,9 @@ def import_raw(
     sign: Sign,
     dead_time_ms: float,
     seed: int,
+    units: str,
+    behavior_channel: str | None,
+    nwb_out: Path | None,
     subject: str,
     day: int,
     overwrite: bool,
@@ -131,16 +155,36 @@ def import_raw(
     """Detect spikes in RAW_PATH (Open Ephys folder, SpikeGLX .bin, Blackrock .ns5, Intan .rhd,
     or plain binary with --dtype/--n-channels/--rate-hz) and write a session to --out.
 
+    A spike event file (Blackrock or Ripple .nev, Plexon .plx) is read as it is, no detection:
+    threshold crossings per electrode by default (--units), behaviour from an analog channel
+    of the .ns2/.ns3 files (--behavior-channel) or a file (--behavior), or none.
+
     All times are on the recording's clock (t = t_start + sample / rate); behaviour must
     overlap the recording. Nothing is written unless the whole import succeeds.
     """
-    from alignnet.data.io import save_session
     from alignnet.data.io.raw import import_raw as run_import
     from alignnet.data.io.raw import open_recording
     from alignnet.data.preprocess.detection import DetectionConfig
     from alignnet.data.session import SessionMeta
 
     refuse_existing(out, overwrite, inputs=(raw_path, behavior, trials))
+    refuse_existing(nwb_out, overwrite, option="--nwb", inputs=(raw_path, behavior, trials))
+    meta = SessionMeta(subject=subject, session_id=raw_path.stem, day=day, source=str(raw_path))
+    from alignnet.data.io.raw.events import EVENT_SUFFIXES, import_events
+
+    if raw_path.suffix.lower() in EVENT_SUFFIXES:
+        from alignnet.data.io.raw import load_behavior, load_trials
+
+        session = import_events(
+            raw_path,
+            units=units,  # type: ignore[arg-type]
+            behavior_channel=behavior_channel,
+            behavior=None if behavior is None else load_behavior(behavior),
+            trials=None if trials is None else load_trials(trials),
+            meta=meta,
+        )
+        _write(session, out, nwb_out, overwrite)
+        return
     binary_kw: dict[str, Any] = {}
     if dtype is not None or n_channels is not None or rate_hz is not None or fmt == "binary":
         binary_kw = {
@@ -166,11 +210,21 @@ def import_raw(
         config=config,
         chunk_s=chunk_s,
         progress=not no_progress,
-        meta=SessionMeta(subject=subject, session_id=raw_path.stem, day=day, source=str(raw_path)),
+        meta=meta,
     )
+    _write(session, out, nwb_out, overwrite)
+
+
+def _write(session, out: Path, nwb_out: Path | None, overwrite: bool) -> None:
+    from alignnet.data.io import save_session
+
     save_session(session, out, overwrite=overwrite)
+    if nwb_out is not None:
+        save_session(session, nwb_out, overwrite=overwrite)
     n_spikes = sum(t.size for t in session.spike_times or [])
+    behavior = ", ".join(session.meta.behavior_names) or "none"
     click.echo(
-        f"wrote {out}: {session.n_channels} channels, {n_spikes} spikes, "
+        f"wrote {out}{f' and {nwb_out}' if nwb_out else ''}: {session.n_channels} channels "
+        f"({session.meta.channel_policy}), {n_spikes} spikes, behaviour {behavior}, "
         f"{session.duration:.1f} s ({session.t_start:.3f}..{session.t_stop:.3f} s)"
     )

@@ -124,6 +124,7 @@ def preprocess(
     smoothed, and each session is cut into windows (spikes [C, L], behaviour [D, L]).
     Count-only recordings (the 50 ms .mat files) need --bin-ms 50 (or a multiple of 50).
     """
+    from alignnet.cli.options import selected_read_options
     from alignnet.data.io import load_sessions, save_windows
     from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
 
@@ -151,7 +152,9 @@ def preprocess(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
-    sessions = load_sessions(input_path, target=target, channels=channels)
+    sessions = load_sessions(
+        input_path, target=target, channels=channels, **selected_read_options()
+    )
     windows = sessions_to_windows(sessions, config, progress=True)
     windows.info["seed"] = seed
     windows.info["input"] = str(input_path)

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import SEED, choice_option, parse_days, refuse_existing
+from alignnet.cli.options import SEED, channels_option, choice_option, parse_days, refuse_existing
+from alignnet.names import ChannelPolicy
 
 
 @click.command("synth")
@@ -139,19 +140,16 @@ def _synth_nwb_days(out_dir: Path) -> list[str]:
     return days
 
 
-def _load_any(path: Path) -> Any:
+def _load_any(path: Path, channels: ChannelPolicy) -> Any:
     """Sessions of ``path``: native dataset folders stream one day at a time; anything else
-    goes through the `alignnet.data.io` dispatcher (native loader if it is missing)."""
-    from alignnet.data.io.native import load_session_npz
+    goes through `alignnet.data.io.load_sessions` with the command's reading options."""
+    from alignnet.cli.options import selected_read_options
+    from alignnet.data.io import load_sessions
     from alignnet.data.io.native_dataset import MANIFEST_NAME, iter_dataset
 
     if path.is_dir() and (path / MANIFEST_NAME).is_file():
         return iter_dataset(path)
-    if path.suffix == ".npz":
-        return [load_session_npz(path)]
-    from alignnet.data.io import load_sessions
-
-    return load_sessions(path)
+    return load_sessions(path, channels=channels, **selected_read_options())
 
 
 def describe_session(session: Any) -> list[str]:
@@ -172,9 +170,20 @@ def describe_session(session: Any) -> list[str]:
     for d, name in enumerate(session.meta.behavior_names):
         col = session.behavior[:, d]
         lines.append(
-            f"  behaviour {name}: {col.min():.3f} .. {col.max():.3f} {unit} "
+            f"  behaviour {name}: {np.nanmin(col):.3f} .. {np.nanmax(col):.3f} {unit} "
             f"at {session.behavior_rate_hz:.0f} Hz"
         )
+    if not session.has_behavior:
+        lines.append(f"  behaviour: none (unlabelled day; extent from {extra_of(session)})")
+    elif session.meta.extra.get("behavior_series"):
+        gaps = session.meta.extra.get("behavior_gaps")
+        lines.append(
+            f"  behaviour series: {session.meta.extra['behavior_series']}"
+            + (f"; dropouts {gaps}" if gaps else "")
+        )
+    if session.meta.channel_policy in ("electrode", "unit"):
+        why = session.meta.extra.get("channel_policy_reason", "")
+        lines.append(f"  channels: {session.meta.channel_policy} ({why})")
     if session.voltage is None:
         lines.append("  voltage: none")
     else:
@@ -184,6 +193,11 @@ def describe_session(session: Any) -> list[str]:
             f"at {v.rate_hz:.0f} Hz"
         )
     return lines
+
+
+def extra_of(session: Any) -> str:
+    """Where an unlabelled day's extent came from (``meta.extra["extent_from"]``)."""
+    return str(session.meta.extra.get("extent_from", "the file"))
 
 
 def _windows_or_none(path: Path) -> Any:
@@ -226,17 +240,19 @@ def describe_windows(windows: Any) -> list[str]:
 
 @click.command("inspect")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def inspect(path: Path) -> None:
+@channels_option
+def inspect(path: Path, channels: ChannelPolicy) -> None:
     """Summarise a session file or dataset folder: days, trials, channels, duration,
     firing rates, behaviour ranges and whether raw voltage is present. A windows file
-    (`alignnet data preprocess` output) is summarised as such."""
+    (`alignnet data preprocess` output) is summarised as such. For NWB units it says which
+    channel policy ``--channels`` gave (``auto``: decided from the file) and why."""
     windows = _windows_or_none(path)
     if windows is not None:
         for line in describe_windows(windows):
             click.echo(line)
         return
     n = 0
-    for session in _load_any(path):
+    for session in _load_any(path, channels):
         for line in describe_session(session):
             click.echo(line)
         n += 1

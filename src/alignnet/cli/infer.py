@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from alignnet.cli.align import check_electrode_count
 from alignnet.cli.options import SEED, channels_option, choice_option, parse_days, refuse_existing
 from alignnet.cli.train import load_data
 
@@ -36,6 +37,18 @@ def _window_keys(windows) -> dict:
     return {"day": windows.day, "trial": windows.trial, "t_start": windows.t_start}
 
 
+def _need_behavior(windows, data, what: str) -> None:  # windows: Windows
+    from alignnet.errors import DataError
+
+    if not windows.n_behavior_dims:
+        raise DataError(
+            f"{what} needs behaviour and the data have none (an unlabelled day, or "
+            "--behavior none); choose a series with --behavior NAME",
+            field="behavior",
+            source=data,
+        )
+
+
 def _common(f):
     f = click.option("--overwrite", is_flag=True, help="Replace an existing --out.")(f)
     f = click.option("--days", default=None, help="Comma-separated days (default: all).")(f)
@@ -58,10 +71,18 @@ def decode(checkpoint, data, out, days, overwrite, channels) -> None:
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
     model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
+    check_electrode_count(model, windows, source=data)
     pred = model.decode(windows)
     _save_npz(Path(out), overwrite, behavior=pred, **_window_keys(windows))
     msg = f"decoded {len(windows)} windows -> {out}"
-    if np.ptp(windows.behavior) > 0:
+    if not windows.n_behavior_dims:
+        msg += " (the data have no behaviour: nothing to score against)"
+    elif windows.behavior.shape != pred.shape:
+        msg += (
+            f" (the data's behaviour {windows.behavior_names} is not the model's "
+            f"{pred.shape[1]}-d output: not scored)"
+        )
+    elif np.ptp(windows.behavior) > 0:
         msg += (
             f"\nR^2 {r2_score(windows.behavior, pred):.3f}   "
             f"Pearson r {pearson_r(windows.behavior, pred):.3f}"
@@ -78,6 +99,7 @@ def simulate(checkpoint, data, out, days, overwrite, channels, sample, seed) -> 
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
     model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
+    _need_behavior(windows, data, "simulate")
     sim = model.simulate(windows, sample=sample, seed=seed)
     _save_npz(Path(out), overwrite, spikes=sim, **_window_keys(windows))
     click.echo(
@@ -99,6 +121,8 @@ def embed(checkpoint, data, out, days, overwrite, channels, modality) -> None:
     """Embed DATA in the shared latent space: write z [N, E] (L2-normalised) + day, target."""
 
     model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
+    if modality == "behavior":
+        _need_behavior(windows, data, "embed --modality behavior")
     z = model.embed(spikes=windows) if modality == "spikes" else model.embed(behavior=windows)
     _save_npz(
         Path(out), overwrite, z=z, day=windows.day, trial=windows.trial, target=windows.target

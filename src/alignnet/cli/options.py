@@ -178,5 +178,76 @@ def channels_option(f: Callable[..., Any]) -> Callable[..., Any]:
         default="auto",
         help="Sorted units in NWB files: 'electrode' sums each electrode's units (the same "
         "channels every day), 'unit' keeps one channel per unit (per-day read-ins); 'auto' "
-        "is 'electrode' when units are linked to electrodes.",
+        "decides from the file (units apart on tetrodes/probes, summed on single-electrode "
+        "arrays; `data inspect --channels auto` says why).",
+    )(behavior_options(f))
+
+
+_READ_KEY = "alignnet.read"
+
+
+def _store(name: str) -> Callable[..., Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta.setdefault(_READ_KEY, {})[name] = value
+        return value
+
+    return callback
+
+
+def behavior_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--behavior NAME[:velocity|:discrete]|none`` (which behaviour series,
+    `alignnet.data.io.nwb_behavior`), ``--max-gap-ms`` (missing behaviour interpolated over
+    shorter gaps, windows over longer ones dropped) and ``--missing-value`` (a tracker's
+    dropout value): added with ``--channels`` to every command that reads recordings and
+    read by the shared loaders through `selected_read_options`."""
+    from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
+
+    f = click.option(
+        "--missing-value",
+        type=FiniteFloat(),
+        default=None,
+        expose_value=False,
+        callback=_store("missing_value"),
+        help="Behaviour samples equal to this on every dimension are tracking dropouts "
+        "(e.g. 0); default: only NaN is.",
     )(f)
+    f = click.option(
+        "--max-gap-ms",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_MAX_GAP_S * 1e3,
+        show_default=True,
+        expose_value=False,
+        callback=_store("max_gap_ms"),
+        help="Missing behaviour is interpolated over gaps up to this long; windows over longer "
+        "gaps are dropped from training and scoring.",
+    )(f)
+    return click.option(
+        "--behavior",
+        default=None,
+        metavar="NAME[:velocity|:discrete]",
+        expose_value=False,
+        callback=_store("behavior"),
+        help="Behaviour series to use (default: the first SpatialSeries under "
+        "processing/behavior); NAME:velocity for the derivative of a position series, "
+        "NAME:discrete for a discrete variable (one-hot), 'none' for no behaviour. A wrong "
+        "name lists the existing ones.",
+    )(f)
+
+
+def selected_read_options(**override: Any) -> dict[str, Any]:
+    """The running command's ``--behavior``, ``--max-gap-ms`` and ``--missing-value`` as
+    `alignnet.data.io.load_sessions` keywords (``behavior``, ``max_gap_s``,
+    ``missing_value``); ``override`` replaces some (e.g. ``behavior="none"``). Defaults
+    outside a command."""
+    from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
+
+    ctx = click.get_current_context(silent=True)
+    stored = {} if ctx is None else dict(ctx.meta.get(_READ_KEY, {}))
+    gap_ms = stored.get("max_gap_ms")
+    out: dict[str, Any] = {
+        "behavior": stored.get("behavior"),
+        "max_gap_s": DEFAULT_MAX_GAP_S if gap_ms is None else float(gap_ms) / 1e3,
+        "missing_value": stored.get("missing_value"),
+    }
+    out.update(override)
+    return out

@@ -40,6 +40,7 @@ def load_data(
     `sessions_to_windows` at the bin width of `preprocess_config_for`, the rule every command
     shares), optionally restricted to ``days``. ``channels``: the channel policy of NWB units
     (the command's ``--channels``)."""
+    from alignnet.cli.options import selected_read_options
     from alignnet.data.io import load_sessions, load_windows
     from alignnet.errors import FileFormatError
 
@@ -53,7 +54,7 @@ def load_data(
     if windows is None:
         from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
 
-        sessions = load_sessions(path, channels=channels)
+        sessions = load_sessions(path, channels=channels, **selected_read_options())
         windows = sessions_to_windows(sessions, preprocess_config_for(sessions), progress=True)
     if days is not None:
         from alignnet.errors import DataError

@@ -8,6 +8,9 @@ Conventions (units are fixed, never guessed downstream):
 - spikes are either spike times per channel (``spike_times``) or, when a file only has
   binned counts, a count matrix ``spike_counts`` ``[n_bins, C]`` with its bin width;
 - behaviour is ``[n_samples, D]`` with its own time stamps ``behavior_times`` ``[n_samples]``;
+  a NaN sample is a missing one (a tracking dropout, see `alignnet.data.preprocess.gaps`), and
+  a day without behaviour (an unlabelled day) has ``behavior`` ``[0, 0]``, no time stamps and
+  no behaviour names (`Session.has_behavior` is False);
 - raw voltage, when present, is ``[n_samples, C]`` float32 in microvolts.
 """
 
@@ -173,8 +176,10 @@ class Session:
 
     Attributes:
         t_start, t_stop: recording extent, s.
-        behavior: ``[n_samples, D]`` float64 behaviour (e.g. joystick x, y).
-        behavior_times: ``[n_samples]`` float64 strictly increasing time stamps, s.
+        behavior: ``[n_samples, D]`` float64 behaviour (e.g. joystick x, y); NaN marks a
+            missing sample (tracking dropout); ``[0, 0]`` on a day without behaviour.
+        behavior_times: ``[n_samples]`` float64 strictly increasing time stamps, s
+            (``[0]`` without behaviour).
         trials: the trial table.
         meta: metadata (channel ids define the channel count ``C``).
         spike_times: list of ``C`` sorted float64 arrays of spike times, s.
@@ -203,6 +208,8 @@ class Session:
         self.t_start = float(self.t_start)
         self.t_stop = float(self.t_stop)
         self.behavior = np.asarray(self.behavior, dtype=np.float64)
+        if self.behavior.size == 0 and self.behavior.ndim <= 2 and not self.meta.behavior_names:
+            self.behavior = np.zeros((0, 0))
         if self.behavior.ndim == 1:
             self.behavior = self.behavior[:, None]
         self.behavior_times = np.asarray(self.behavior_times, dtype=np.float64)
@@ -232,6 +239,11 @@ class Session:
         return int(self.behavior.shape[1])
 
     @property
+    def has_behavior(self) -> bool:
+        """False on a day without behaviour (an unlabelled recording)."""
+        return bool(self.behavior.shape[0] > 0)
+
+    @property
     def duration(self) -> float:
         """Recording length, s."""
         return self.t_stop - self.t_start
@@ -242,7 +254,9 @@ class Session:
 
     @property
     def behavior_rate_hz(self) -> float:
-        """Median behaviour sampling rate, Hz."""
+        """Median behaviour sampling rate, Hz (NaN without behaviour)."""
+        if self.behavior_times.size < 2:
+            return float("nan")
         return float(1.0 / np.median(np.diff(self.behavior_times)))
 
     def firing_rates(self) -> np.ndarray:
@@ -377,6 +391,8 @@ class Session:
 
     def _validate_behavior(self, src: str) -> None:
         b, t = self.behavior, self.behavior_times
+        if b.shape == (0, 0) and t.size == 0 and not self.meta.behavior_names:
+            return  # a day without behaviour
         if b.ndim != 2 or b.shape[0] == 0:
             raise DataError(
                 f"expected [n_samples, D] with n_samples > 0, got {b.shape}",
@@ -389,11 +405,11 @@ class Session:
                 field="behavior_times",
                 source=src,
             )
-        bad = ~np.isfinite(b)
+        bad = np.isinf(b)  # NaN is a missing sample (a dropout), inf is an error
         if bad.any():
             first = int(np.flatnonzero(bad.any(axis=1))[0])
             raise DataError(
-                f"{int(bad.sum())} NaN/inf values (first at sample {first}, t={t[first]:.3f} s)",
+                f"{int(bad.sum())} inf values (first at sample {first}, t={t[first]:.3f} s)",
                 field="behavior",
                 source=src,
             )

@@ -70,6 +70,9 @@ class BenchmarkConfig:
             a benchmark's own outputs are always updated, see `check_outputs`).
         channels: channel policy for sorted units in NWB recordings (``"auto"``,
             ``"electrode"``, ``"unit"``); see `alignnet.data.io.nwb_channels`.
+        read_options: the other reading options of a recording (``behavior``,
+            ``max_gap_s``, ``missing_value``; `alignnet.data.io.load_sessions`); part of the
+            settings hash when given.
     """
 
     out: Path
@@ -85,6 +88,7 @@ class BenchmarkConfig:
     preset_overrides: dict[str, Any] = field(default_factory=dict)
     overwrite: bool = False
     channels: ChannelPolicy = "auto"
+    read_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -130,6 +134,8 @@ def _settings_hash(config: BenchmarkConfig) -> str:
         "data_seed": config.data_seed,
         "channels": config.channels,
     }
+    if config.read_options:  # only when given, so earlier runs keep their cache keys
+        key["read_options"] = dict(config.read_options)
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -199,6 +205,7 @@ def run_benchmark(
         data_seed=config.data_seed,
         progress=progress,
         channels=config.channels,
+        read_options=config.read_options,
     )
     protocols = _protocols_for(config, info)
     specs, skipped = model_specs(config)

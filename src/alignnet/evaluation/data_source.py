@@ -16,6 +16,7 @@ def load_benchmark_windows(
     data_seed: int = 0,
     progress: bool = False,
     channels: ChannelPolicy = "auto",
+    read_options: dict[str, Any] | None = None,
 ) -> tuple[Windows, dict[str, Any]]:
     """Windows for ``data`` = ``"synthetic"`` (the generator's ``preset``) or a file/folder path.
 
@@ -30,7 +31,9 @@ def load_benchmark_windows(
         continuous recording (then only the ``contiguous`` protocol applies).
 
     ``channels`` is the channel policy for sorted units in NWB files (``"auto"``,
-    ``"electrode"``, ``"unit"``; see `alignnet.data.io.nwb_channels`).
+    ``"electrode"``, ``"unit"``; see `alignnet.data.io.nwb_channels`); ``read_options`` the
+    other `alignnet.data.io.load_sessions` keywords (``behavior``, ``max_gap_s``,
+    ``missing_value``).
     """
     from alignnet.data.preprocess import (
         PreprocessConfig,
@@ -51,10 +54,16 @@ def load_benchmark_windows(
     else:
         from alignnet.data.io import load_sessions
 
-        sessions = load_sessions(Path(data), channels=channels)
+        sessions = load_sessions(Path(data), channels=channels, **(read_options or {}))  # type: ignore[arg-type]
         prep = preprocess_config_for(sessions)  # the rule every command shares
-        info = {"source": str(data), "channels_requested": channels}
+        info = {"source": str(data), "channels_requested": channels, **(read_options or {})}
+        info["channel_policy_reason"] = sessions[0].meta.extra.get("channel_policy_reason", "")
+        info["dropped_behavior_gaps"] = 0
     windows = sessions_to_windows(sessions, prep, progress=progress)
+    if "dropped_behavior_gaps" in info:
+        info["dropped_behavior_gaps"] = sum(
+            int(s.get("dropped_behavior_gaps", 0)) for s in windows.info.get("sessions", [])
+        )
     continuous = all(len(s.trials) == 1 for s in sessions)
     info.update(
         {

@@ -4,6 +4,9 @@
 - ``.nwb``: NWB 2 through pynwb (`alignnet.data.io.nwb`);
 - ``.mat``: the two public 50 ms-binned recordings (`alignnet.data.io.mat`), recognised by
   their variable names;
+- ``.nev`` (Blackrock, Ripple) and ``.plx`` (Plexon) spike event files: threshold crossings
+  per electrode (`alignnet.data.io.raw.events`; behaviour = ``behavior`` as analog channel
+  labels of the ``.ns2``/``.ns3`` next to it);
 - a folder with ``dataset.json``: a native multi-day dataset;
 - windows files (`save_windows` / `load_windows`).
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
 from alignnet.data.io.days import assign_calendar_days, check_same_recording_setup
 from alignnet.data.io.nwb_channels import ChannelPolicy
 from alignnet.data.io.windows_file import load_windows, save_windows
@@ -24,7 +28,7 @@ from alignnet.errors import FileFormatError
 if TYPE_CHECKING:
     from alignnet.data.session import Session
 
-SESSION_SUFFIXES = (".npz", ".nwb", ".mat")
+SESSION_SUFFIXES = (".npz", ".nwb", ".mat", ".nev", ".plx")
 
 _MAGIC = {
     b"\x89HDF\r\n\x1a\n": ".nwb",
@@ -69,38 +73,64 @@ def load_session(
     *,
     target: Literal["vel", "pos"] = "vel",
     channels: ChannelPolicy = "auto",
+    behavior: str | None = None,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    missing_value: float | None = None,
 ) -> Session:
     """Load one session file, dispatching on its suffix (or content).
 
     Args:
         path: ``.npz`` (native), ``.nwb`` or one of the known ``.mat`` recordings.
         target: behaviour variable for the ``.mat`` recordings (``"vel"`` or ``"pos"``);
-            ignored for other formats.
+            ignored for other formats (``behavior="pos"`` also selects it).
         channels: channel policy for the sorted units of third-party NWB files
             (``"auto"``, ``"electrode"``, ``"unit"``; see `alignnet.data.io.nwb_channels`).
             Other formats have fixed channels and ignore it.
+        behavior: which behaviour (`alignnet.data.io.nwb_behavior`): None (the first
+            series), ``"none"`` (no behaviour: an unlabelled day), ``"NAME"``,
+            ``"NAME:velocity"``, ``"NAME:discrete"``. A name the file lacks raises a
+            `DataError` listing the names it has.
+        max_gap_s: missing behaviour samples over gaps up to this long (s) are interpolated;
+            windows over longer gaps are dropped (`alignnet.data.behavior_gaps`).
+        missing_value: a behaviour sample equal to this on every dimension is missing.
 
     Raises:
         FileFormatError: missing file, unknown format, truncated or corrupt file.
         DataError: the file's contents fail `Session.validate`.
     """
+    from alignnet.data.io.read_options import ReadOptions, apply_to_session
+
+    options = ReadOptions(
+        behavior=behavior, channels=channels, max_gap_s=max_gap_s, missing_value=missing_value
+    )
     path = Path(path)
     if not path.exists():
         raise FileFormatError("file not found", source=path)
     if path.is_dir():
         raise FileFormatError("is a folder; use load_sessions for folders", source=path)
     kind = _kind(path)
+    if kind in (".nev", ".plx"):  # spike event files: threshold crossings per electrode
+        from alignnet.data.io.raw.events import import_events
+
+        name, _, how = (behavior or "").partition(":")
+        channel = None if name in ("", "none") else name
+        session = import_events(path, behavior_channel=channel)
+        rest = "none" if name == "none" else (f":{how}" if how else None)
+        return apply_to_session(session, ReadOptions(**{**vars(options), "behavior": rest}))
     if kind == ".nwb":
         from alignnet.data.io.nwb import read_nwb
 
-        return read_nwb(path, channels=channels)
+        return read_nwb(path, **options.nwb_kwargs())
     if kind == ".mat":
         from alignnet.data.io.mat import load_mat_session
 
-        return load_mat_session(path, target=target)
+        name, _, how = (behavior or "").partition(":")
+        if name in ("vel", "pos"):
+            target, options = name, ReadOptions(**{**vars(options), "behavior": how and f":{how}"})  # type: ignore[assignment]
+        return apply_to_session(load_mat_session(path, target=target), options)
     from alignnet.data.io.native import load_session_npz
 
-    return load_session_npz(path)
+    return apply_to_session(load_session_npz(path), options)
 
 
 def load_sessions(
@@ -108,6 +138,9 @@ def load_sessions(
     *,
     target: Literal["vel", "pos"] = "vel",
     channels: ChannelPolicy = "auto",
+    behavior: str | None = None,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    missing_value: float | None = None,
 ) -> list[Session]:
     """Load a session file, a folder of session files, or a native dataset folder.
 
@@ -116,7 +149,7 @@ def load_sessions(
             `alignnet.data.io.native_dataset.load_dataset`); or a folder whose ``.npz``/``.nwb``/``.mat``
             files are each one session (loaded in name order).
         target: passed to `load_session` for ``.mat`` files.
-        channels: channel policy for third-party NWB files (see `load_session`).
+        channels, behavior, max_gap_s, missing_value: see `load_session`.
 
     Returns:
         The sessions, sorted by ``meta.day``. Third-party files (whose day is not stored) get
@@ -127,17 +160,28 @@ def load_sessions(
         DataError: a folder mixing subjects, channel policies or electrode layouts, or two
             third-party recordings on the same date.
     """
+    kwargs = {
+        "target": target,
+        "channels": channels,
+        "behavior": behavior,
+        "max_gap_s": max_gap_s,
+        "missing_value": missing_value,
+    }
     path = Path(path)
     if not path.exists():
         raise FileFormatError("file or folder not found", source=path)
     if path.is_file():
-        return [load_session(path, target=target, channels=channels)]
+        return [load_session(path, **kwargs)]  # type: ignore[arg-type]
     if not path.is_dir():  # /dev/null, a FIFO, a socket: never read (a FIFO would block)
         raise FileFormatError("not a regular file or a folder", source=path)
     if (path / "dataset.json").is_file():
         from alignnet.data.io.native_dataset import load_dataset
+        from alignnet.data.io.read_options import ReadOptions, apply_to_session
 
-        return list(load_dataset(path))
+        options = ReadOptions(
+            behavior=behavior, channels=channels, max_gap_s=max_gap_s, missing_value=missing_value
+        )
+        return [apply_to_session(s, options) for s in load_dataset(path)]
     _refuse_days_without_manifest(path)
     files = sorted(
         p
@@ -149,7 +193,7 @@ def load_sessions(
             f"no session files ({', '.join(SESSION_SUFFIXES)}) and no dataset.json in the folder",
             source=path,
         )
-    sessions = [load_session(p, target=target, channels=channels) for p in files]
+    sessions = [load_session(p, **kwargs) for p in files]  # type: ignore[arg-type]
     check_same_recording_setup(sessions)
     assign_calendar_days(sessions)
     return sorted(sessions, key=lambda s: s.meta.day)

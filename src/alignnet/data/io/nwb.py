@@ -1,6 +1,6 @@
 """NWB (Neurodata Without Borders) reader and writer, through pynwb.
 
-Layout written by `alignnet.data.io.nwb_write.write_nwb` (and read by `read_nwb`, as is any DANDI-style file):
+Layout written by `write_nwb` (and read by `read_nwb`, as is any DANDI-style file):
 
 - ``units``: one unit per channel, its ``spike_times`` (s), a ``channel_id`` column and an
   ``electrodes`` link to its row of the electrode table (device ``"array"``, one electrode
@@ -41,40 +41,53 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
+from alignnet.data.io.nwb_behavior import BehaviorRead, BehaviorSpec, read_behavior
 from alignnet.data.io.nwb_channels import ChannelLayout, units_to_channels
-from alignnet.data.io.nwb_write import META_KEY
+from alignnet.data.io.nwb_extent import unlabelled_extent
+from alignnet.data.io.nwb_write import META_KEY, write_nwb
 from alignnet.data.session import Session, SessionMeta, Trials, Voltage
 from alignnet.errors import DataError, FileFormatError
 from alignnet.names import CHANNEL_POLICIES, ChannelPolicy
 
+__all__ = ["META_KEY", "read_nwb", "write_nwb"]
 
-# ---------------------------------------------------------------------- writing
+
+# ---------------------------------------------------------------------- reading
 def read_nwb(
     path: str | Path,
     *,
-    behavior_path: str | None = None,
+    behavior: str | None = None,
     load_voltage: bool = True,
     channels: ChannelPolicy = "auto",
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    missing_value: float | None = None,
 ) -> Session:
     """Read an NWB file (written by `write_nwb` or third-party/DANDI-style) into a `Session`.
 
     Args:
         path: ``.nwb`` file.
+        behavior: which behaviour (`alignnet.data.io.nwb_behavior`): ``None`` (the first
+            series under ``processing["behavior"]``; none there: an unlabelled day),
+            ``"none"`` (read no behaviour), a series name or path (``"hand_position"``,
+            ``"behavior/Position/cursor"``), ``"NAME:velocity"`` (its time derivative) or
+            ``"NAME:discrete"`` (one 0/1 dimension per value).
         channels: how a third-party file's sorted units become channels (see
-            `units_to_channels`): ``"electrode"`` (units summed per electrode row of the
-            electrode table: the same channels every day), ``"unit"`` (one channel per unit)
-            or ``"auto"`` (``"electrode"`` when the units are linked to electrodes, else
-            ``"unit"``). Files written by `write_nwb` keep their own channels.
-        behavior_path: where the behaviour series is, e.g. ``"behavior/Position/cursor"``
-            (processing module / interface / series); ``None``: the first ``SpatialSeries``
-            or ``TimeSeries`` under ``processing["behavior"]``.
+            `units_to_channels`): ``"electrode"``, ``"unit"`` or ``"auto"`` (decided from
+            the file, `alignnet.data.io.nwb_channels.choose_policy`). Files written by
+            `write_nwb` keep their own channels.
         load_voltage: load the first ``ElectricalSeries`` in ``acquisition`` into memory
             (raw files can be large: pass False to skip it).
+        max_gap_s: missing behaviour samples over gaps up to this long are interpolated,
+            longer gaps stay missing (`alignnet.data.behavior_gaps`).
+        missing_value: a behaviour sample equal to this on every dimension is missing
+            (trackers that write ``0`` on a dropout); ``None``: only NaN is.
 
     Raises:
         FileFormatError: missing, truncated or not an NWB file.
-        DataError: no behaviour, no spikes (no units table and no spike counts), or any
-            `Session.validate` problem.
+        DataError: a behaviour name the file does not have (the message lists those it
+            has), no spikes (no units table and no spike counts), spikes all outside the
+            recording extent, or any `Session.validate` problem.
     """
     from pynwb import NWBHDF5IO
 
@@ -102,9 +115,11 @@ def read_nwb(
         return _session_from_nwbfile(
             nwbfile,
             path=path,
-            behavior_path=behavior_path,
+            behavior=behavior,
             load_voltage=load_voltage,
             channels=channels,
+            max_gap_s=max_gap_s,
+            missing_value=missing_value,
         )
 
 
@@ -117,63 +132,6 @@ def _stored_meta(nwbfile: Any) -> dict[str, Any] | None:
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     return json.loads(str(text))
-
-
-def _find_behavior(nwbfile: Any, behavior_path: str | None, path: Path) -> Any:
-    from pynwb import TimeSeries
-
-    processing = nwbfile.processing
-    if behavior_path is not None:
-        parts = [p for p in behavior_path.split("/") if p]
-        node: Any = processing
-        try:
-            for part in parts:
-                node = node[part]
-        except (KeyError, TypeError) as exc:
-            raise DataError(
-                f"no behaviour at {behavior_path!r} (processing modules: {sorted(processing)})",
-                field="behavior",
-                source=path,
-            ) from exc
-        if not isinstance(node, TimeSeries):
-            raise DataError(
-                f"{behavior_path!r} is a {type(node).__name__}, not a TimeSeries",
-                field="behavior",
-                source=path,
-            )
-        return node
-    if "behavior" not in processing:
-        raise DataError(
-            "no behaviour: the file has no processing['behavior'] module "
-            f"(modules: {sorted(processing)}); pass behavior_path=",
-            field="behavior",
-            source=path,
-        )
-    for interface in processing["behavior"].data_interfaces.values():
-        if isinstance(interface, TimeSeries):
-            return interface
-        for name in ("spatial_series", "time_series"):
-            children = getattr(interface, name, None)
-            if children:
-                return next(iter(children.values()))
-    raise DataError(
-        "no behaviour: processing['behavior'] holds no SpatialSeries or TimeSeries",
-        field="behavior",
-        source=path,
-    )
-
-
-def _series_values(series: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(values [n, D] float64 in the series' unit, timestamps [n] s)``."""
-    data = np.asarray(series.data[:], dtype=np.float64)
-    conversion = float(getattr(series, "conversion", 1.0) or 1.0)
-    offset = float(getattr(series, "offset", 0.0) or 0.0)
-    if conversion != 1.0 or offset != 0.0:
-        data = data * conversion + offset
-    if data.ndim == 1:
-        data = data[:, None]
-    times = np.asarray(series.get_timestamps(), dtype=np.float64)
-    return data, times
 
 
 def _units_spike_times(nwbfile: Any, path: Path) -> tuple[list[np.ndarray], list[str]] | None:
@@ -207,13 +165,22 @@ def _units_spike_times(nwbfile: Any, path: Path) -> tuple[list[np.ndarray], list
     return spike_times, ids
 
 
-def _clip_to_behavior(
-    spike_times: list[np.ndarray], t_start: float, t_stop: float, extra: dict, path: Path
+def _clip_to_extent(
+    spike_times: list[np.ndarray],
+    t_start: float,
+    t_stop: float,
+    extra: dict,
+    path: Path,
+    *,
+    what: str = "the behaviour's time span",
 ) -> list[np.ndarray]:
-    """Drop spikes outside the behaviour's span; refuse when that loses most of a channel.
+    """Drop spikes outside the recording extent; refuse when that loses most of a channel.
 
     A few spikes before the first or after the last behaviour sample are normal (the
     recording runs a little longer); most of them outside means the two clocks differ.
+
+    Raises:
+        DataError: every spike (or most of them, or all of a channel's) outside the extent.
     """
     kept = [t[(t >= t_start) & (t <= t_stop)] for t in spike_times]
     total = sum(t.size for t in spike_times)
@@ -224,17 +191,17 @@ def _clip_to_behavior(
     ]
     if total and (dropped > 0.5 * total or emptied):
         all_times = np.concatenate([t for t in spike_times if t.size])
+        every = "every spike falls" if dropped == total else f"{dropped} of {total} spikes fall"
         raise DataError(
-            f"{dropped} of {total} spikes fall outside the behaviour's time span "
-            f"{t_start:.3f}..{t_stop:.3f} s (spikes span {all_times.min():.3f}.."
-            f"{all_times.max():.3f} s; {len(emptied)} channel(s) would lose every spike): "
-            "spikes and behaviour seem to be on different clocks",
+            f"{every} outside {what} {t_start:.3f}..{t_stop:.3f} s (spikes span "
+            f"{all_times.min():.3f}..{all_times.max():.3f} s; {len(emptied)} channel(s) would "
+            "lose every spike): spikes and the stated extent seem to be on different clocks",
             field="units.spike_times",
             source=path,
         )
     if dropped > 0.01 * total:  # a stray spike at the edges is normal; more is worth a word
         warnings.warn(
-            f"{path}: {dropped} of {total} spikes fall outside the behaviour's time span "
+            f"{path}: {dropped} of {total} spikes fall outside {what} "
             f"{t_start:.3f}..{t_stop:.3f} s and were dropped",
             stacklevel=3,
         )
@@ -300,16 +267,17 @@ def _session_from_nwbfile(
     nwbfile: Any,
     *,
     path: Path,
-    behavior_path: str | None,
+    behavior: str | None,
     load_voltage: bool,
     channels: ChannelPolicy = "auto",
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    missing_value: float | None = None,
 ) -> Session:
     if channels not in CHANNEL_POLICIES:
         raise ValueError(f"channels must be one of {CHANNEL_POLICIES}, got {channels!r}")
     stored = _stored_meta(nwbfile)
-
-    behavior_series = _find_behavior(nwbfile, behavior_path, path)
-    behavior, behavior_times = _series_values(behavior_series)
+    spec = BehaviorSpec.parse(behavior)
+    read = read_behavior(nwbfile, spec, path, max_gap_s=max_gap_s, missing_value=missing_value)
 
     units = _units_spike_times(nwbfile, path)
     layout: ChannelLayout | None = None
@@ -349,8 +317,10 @@ def _session_from_nwbfile(
             array_layout=m.get("array_layout", ""),
         )
         t_start, t_stop = float(stored["t_start"]), float(stored["t_stop"])
+        extent_from = "stored"
+        if read is not None and (spec.name is not None or spec.transform is not None):
+            meta.behavior_names, meta.behavior_unit = read.names, read.unit
     else:
-        t_start, t_stop = float(behavior_times[0]), float(behavior_times[-1])
         subject = getattr(nwbfile.subject, "subject_id", None) if nwbfile.subject else None
         start_time = nwbfile.session_start_time
         meta = SessionMeta(
@@ -359,11 +329,20 @@ def _session_from_nwbfile(
             day=0,
             date=start_time.date().isoformat() if start_time is not None else "",
             channel_ids=[],
-            behavior_names=_behavior_names(behavior.shape[1]),
-            behavior_unit=str(getattr(behavior_series, "unit", "a.u.")),
+            behavior_names=[] if read is None else read.names,
+            behavior_unit="" if read is None else read.unit,
             source=str(path),
             extra=extra,
         )
+        t_start, t_stop, extent_from = _extent(nwbfile, read, units, counts_series, path)
+    if read is None:
+        meta.behavior_names, meta.behavior_unit = [], ""
+    if stored is None:  # a written file's metadata round-trips exactly
+        extra["extent_from"] = extent_from
+        if read is not None:
+            extra["behavior_series"] = read.source
+    if read is not None and read.gaps.get("missing_samples"):
+        meta.extra["behavior_gaps"] = dict(read.gaps)
 
     spike_times = counts = None
     count_bin_s = count_t_start = None
@@ -371,12 +350,17 @@ def _session_from_nwbfile(
         spike_times, ids = units
         if stored is None:
             meta.channel_ids = ids
-            spike_times = _clip_to_behavior(spike_times, t_start, t_stop, extra, path)
+            what = {
+                "behavior": "the behaviour's time span",
+                "acquisition": "the acquisition's start/stop",
+            }.get(extent_from, "the recording extent")
+            spike_times = _clip_to_extent(spike_times, t_start, t_stop, extra, path, what=what)
         if layout is not None:
             meta.channel_policy = layout.policy
             meta.flagged_channels = list(layout.flagged)
             meta.array_layout = layout.fingerprint
             extra["flag_reasons"] = layout.flag_reasons
+            extra["channel_policy_reason"] = layout.reason
     else:
         assert counts_series is not None  # a file without units has binned counts
         counts = np.asarray(counts_series.data[:])
@@ -395,8 +379,8 @@ def _session_from_nwbfile(
     return Session(
         t_start=t_start,
         t_stop=t_stop,
-        behavior=behavior,
-        behavior_times=behavior_times,
+        behavior=np.zeros((0, 0)) if read is None else read.values,
+        behavior_times=np.zeros(0) if read is None else read.times,
         trials=_trials(nwbfile, stored, t_start, t_stop),
         meta=meta,
         spike_times=spike_times,
@@ -407,5 +391,22 @@ def _session_from_nwbfile(
     ).validate()
 
 
-def _behavior_names(n_dims: int) -> list[str]:
-    return ["x", "y", "z"][:n_dims] if n_dims <= 3 else [f"dim{i}" for i in range(n_dims)]
+def _extent(
+    nwbfile: Any, read: BehaviorRead | None, units: Any, counts_series: Any, path: Path
+) -> tuple[float, float, str]:
+    """``(t_start, t_stop, source)``: the behaviour's span, else `unlabelled_extent`."""
+    if read is not None:
+        return float(read.times[0]), float(read.times[-1]), "behavior"
+    if units is None:  # binned counts: their own span
+        n, rate = int(counts_series.data.shape[0]), float(counts_series.rate)
+        t0 = float(counts_series.starting_time or 0.0)
+        return t0, t0 + n / rate, "spike_counts"
+    found = unlabelled_extent(nwbfile, units[0])
+    if found is None:
+        raise DataError(
+            "no behaviour and nothing else states the recording's extent (no acquisition, "
+            "no trials, no spikes)",
+            field="t_start/t_stop",
+            source=path,
+        )
+    return found

@@ -11,8 +11,10 @@ one file to the next. Two policies give the model a well-defined input:
   ``exclude``, ``noisy``; or ``good``/``valid``/``is_good`` False) is zeroed and flagged.
 - ``"unit"``: each sorted unit is its own channel; each day keeps its own list and count.
 
-``"auto"`` picks ``"electrode"`` when the units are linked to an electrode table, else
-``"unit"``. The policy is decided here, once, and recorded in the `Session`
+``"auto"`` decides from what the file says (`alignnet.data.io.nwb_layout.choose_policy`):
+``"unit"`` on tetrodes and probes (units spanning several electrodes, small electrode groups,
+dense probe geometry, many units per electrode) and when units are not linked to electrodes;
+``"electrode"`` on single-electrode arrays (Utah). The policy is decided here, once, and recorded in the `Session`
 (``meta.channel_policy``, ``meta.flagged_channels``, ``meta.array_layout``).
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.data.io.nwb_layout import choose_policy
 from alignnet.errors import DataError
 from alignnet.names import ChannelPolicy
 
@@ -44,6 +47,7 @@ class ChannelLayout:
         flag_reasons: channel label -> why it was flagged.
         fingerprint: hash of the electrode table's identity (ids, groups) for the
             ``"electrode"`` policy; ``""`` for ``"unit"``.
+        reason: why this policy (``"auto: ..."`` when decided from the file).
     """
 
     policy: str
@@ -52,6 +56,7 @@ class ChannelLayout:
     flagged: list[int] = field(default_factory=list)
     flag_reasons: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
+    reason: str = ""
 
 
 def _column(table: Any, name: str) -> np.ndarray:
@@ -59,8 +64,9 @@ def _column(table: Any, name: str) -> np.ndarray:
     return np.asarray([v.decode() if isinstance(v, bytes) else v for v in data])
 
 
-def unit_electrodes(nwbfile: Any, path: Path) -> np.ndarray | None:
-    """``[n_units]`` electrode-table row of each unit (its first linked row); None if unlinked.
+def unit_links(nwbfile: Any, path: Path) -> list[np.ndarray] | None:
+    """The electrode-table rows each unit is linked to (``U`` int arrays, each non-empty);
+    None when the units are not linked to electrodes.
 
     Raises:
         DataError: a unit without an electrode, or a link to a row the table does not have.
@@ -77,13 +83,13 @@ def unit_electrodes(nwbfile: Any, path: Path) -> np.ndarray | None:
         flat = np.asarray(column.data[:], dtype=np.int64).reshape(-1)
         ends = np.arange(1, flat.size + 1)
     starts = np.concatenate([[0], ends[:-1]])
-    rows = np.empty(len(ends), dtype=np.int64)
+    links = []
     for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
         if b <= a:
             raise DataError(
                 f"unit {i} is linked to no electrode", field="units.electrodes", source=path
             )
-        rows[i] = flat[a]
+        links.append(flat[a:b])
     bad = np.flatnonzero((flat < 0) | (flat >= n_rows))
     if bad.size:
         raise DataError(
@@ -92,7 +98,17 @@ def unit_electrodes(nwbfile: Any, path: Path) -> np.ndarray | None:
             field="units.electrodes",
             source=path,
         )
-    return rows
+    return links
+
+
+def unit_electrodes(nwbfile: Any, path: Path) -> np.ndarray | None:
+    """``[n_units]`` electrode-table row of each unit (its first linked row); None if unlinked.
+
+    Raises:
+        DataError: a unit without an electrode, or a link to a row the table does not have.
+    """
+    links = unit_links(nwbfile, path)
+    return None if links is None else np.asarray([int(r[0]) for r in links], dtype=np.int64)
 
 
 def electrode_ids(nwbfile: Any) -> list[str]:
@@ -150,16 +166,21 @@ def units_to_channels(
         DataError: ``"electrode"`` asked for units without an electrode link, or a unit
             linked to an electrode row that does not exist.
     """
-    rows = unit_electrodes(nwbfile, path)
+    links = unit_links(nwbfile, path)
+    rows = None if links is None else np.asarray([int(r[0]) for r in links], dtype=np.int64)
+    reason = f"asked for channels={policy!r}"
     if policy == "auto":
-        policy = "electrode" if rows is not None else "unit"
+        policy, reason = choose_policy(nwbfile, links)
+        reason = f"auto: {reason}"
     if policy == "unit":
         units = nwbfile.units
         if "unit_name" in units.colnames:
             ids = [str(v) for v in _column(units, "unit_name")]
         else:
             ids = [f"unit{int(u)}" for u in units.id.data[:]]
-        return ChannelLayout(policy="unit", spike_times=list(unit_times), channel_ids=ids)
+        return ChannelLayout(
+            policy="unit", spike_times=list(unit_times), channel_ids=ids, reason=reason
+        )
     if rows is None:
         raise DataError(
             "channels='electrode' needs units linked to the electrode table (a units "
@@ -190,4 +211,5 @@ def units_to_channels(
         flagged=flagged,
         flag_reasons=reasons,
         fingerprint=layout_fingerprint(nwbfile),
+        reason=reason,
     )

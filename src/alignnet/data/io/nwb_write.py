@@ -1,5 +1,6 @@
-"""NWB writer (`write_nwb`), through pynwb; the layout it writes is described in
-`alignnet.data.io.nwb`, whose `read_nwb` reads it back exactly."""
+"""Write a `Session` as an NWB 2 file (the layout is in `alignnet.data.io.nwb`'s docstring);
+`alignnet.data.io.nwb.read_nwb` reads it back exactly. A day without behaviour is written
+without a ``processing["behavior"]`` module."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ BEHAVIOR_NAME = "behavior"
 _NO_DATE = datetime.fromisoformat(UNKNOWN_DATE).replace(tzinfo=timezone.utc)
 
 
+# ---------------------------------------------------------------------- writing
 def write_nwb(session: Session, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write a session to an NWB 2 file (atomically; see the module docstring for the layout).
 
@@ -55,8 +57,6 @@ def _start_time(meta: SessionMeta) -> datetime:
 
 def _build_nwbfile(session: Session) -> Any:
     from pynwb import NWBFile, TimeSeries
-    from pynwb.behavior import BehavioralTimeSeries, Position, SpatialSeries
-    from pynwb.ecephys import ElectricalSeries
     from pynwb.file import Subject
 
     meta = session.meta
@@ -113,7 +113,6 @@ def _build_nwbfile(session: Session) -> Any:
             nwbfile.add_unit(spike_times=times, electrodes=[index], channel_id=str(channel_id))
     else:
         assert session.spike_counts is not None and session.count_bin_s is not None
-        assert session.count_t_start is not None  # set together with the counts
         ecephys = nwbfile.create_processing_module(name="ecephys", description="binned spikes")
         ecephys.add(
             TimeSeries(
@@ -126,6 +125,19 @@ def _build_nwbfile(session: Session) -> Any:
             )
         )
 
+    if session.has_behavior:
+        _add_behavior(nwbfile, session)
+    _add_trials(nwbfile, session)
+    if session.voltage is not None:
+        _add_voltage(nwbfile, session)
+    return nwbfile
+
+
+def _add_behavior(nwbfile: Any, session: Session) -> None:
+    from pynwb import TimeSeries
+    from pynwb.behavior import BehavioralTimeSeries, Position, SpatialSeries
+
+    meta = session.meta
     behavior_module = nwbfile.create_processing_module(name="behavior", description="behaviour")
     if session.n_behavior_dims <= 3:
         series = SpatialSeries(
@@ -147,6 +159,8 @@ def _build_nwbfile(session: Session) -> Any:
         )
         behavior_module.add(BehavioralTimeSeries(time_series=series))
 
+
+def _add_trials(nwbfile: Any, session: Session) -> None:
     trials = session.trials
     nwbfile.add_trial_column(name="target", description="target / condition index (-1 unknown)")
     nwbfile.add_trial_column(name="success", description="rewarded trial")
@@ -161,23 +175,26 @@ def _build_nwbfile(session: Session) -> Any:
             **{name: float(values[i]) for name, values in trials.events.items()},
         )
 
-    if session.voltage is not None:
-        voltage = session.voltage
-        region = nwbfile.create_electrode_table_region(
-            region=[int(c) for c in voltage.channel_index], description="voltage channels"
+
+def _add_voltage(nwbfile: Any, session: Session) -> None:
+    from pynwb.ecephys import ElectricalSeries
+
+    voltage = session.voltage
+    assert voltage is not None
+    region = nwbfile.create_electrode_table_region(
+        region=[int(c) for c in voltage.channel_index], description="voltage channels"
+    )
+    nwbfile.add_acquisition(
+        ElectricalSeries(
+            name="ElectricalSeries",
+            data=np.asarray(voltage.data, dtype=np.float32),
+            electrodes=region,
+            starting_time=float(voltage.t_start),
+            rate=float(voltage.rate_hz),
+            conversion=1e-6,
+            description="raw voltage, microvolts (conversion to volts 1e-6)",
         )
-        nwbfile.add_acquisition(
-            ElectricalSeries(
-                name="ElectricalSeries",
-                data=np.asarray(voltage.data, dtype=np.float32),
-                electrodes=region,
-                starting_time=float(voltage.t_start),
-                rate=float(voltage.rate_hz),
-                conversion=1e-6,
-                description="raw voltage, microvolts (conversion to volts 1e-6)",
-            )
-        )
-    return nwbfile
+    )
 
 
 def _json_default(obj: Any) -> Any:
@@ -186,6 +203,3 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-# ---------------------------------------------------------------------- reading

@@ -28,7 +28,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from alignnet.data.preprocess.behavior import gaussian_smooth, resample_behavior
+from alignnet.data.behavior_gaps import interpolate_over_missing, missing_bins
+from alignnet.data.preprocess.behavior import bin_centres, gaussian_smooth, resample_behavior
 from alignnet.data.preprocess.binning import bin_session_spikes
 from alignnet.data.session import Session
 from alignnet.data.windows import Windows
@@ -207,6 +208,36 @@ def _segment_starts(
     return starts, {"segments": n_segments, "dropped_tail_bins": n_bins - n_segments * segment}
 
 
+def _binned_behavior(
+    session: Session, config: PreprocessConfig, edges: np.ndarray
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """``(behaviour [n_bins, D], names, missing [n_bins] bool)`` at the bin rate.
+
+    Missing samples (NaN, see `alignnet.data.behavior_gaps`) are bridged for resampling and
+    smoothing, and the bins whose centre lies in a gap are returned as ``missing``; a day
+    without behaviour gives ``[n_bins, 0]``.
+    """
+    n_bins = edges.shape[0] - 1
+    if not session.has_behavior:
+        if config.behavior_fields:
+            raise DataError(
+                f"behavior_fields {list(config.behavior_fields)} asked for, but the day has "
+                "no behaviour",
+                field="behavior_fields",
+                source=session.meta.source or session.meta.session_id,
+            )
+        return np.zeros((n_bins, 0)), [], np.zeros(n_bins, dtype=bool)
+    times = session.behavior_times
+    gap = missing_bins(times, session.behavior, bin_centres(edges))
+    values = interpolate_over_missing(times, session.behavior)
+    behavior = resample_behavior(times, values, edges, method=config.behavior_method)
+    behavior = gaussian_smooth(
+        behavior, sigma_bins=config.smooth_sigma_bins, truncate=config.smooth_truncate, axis=0
+    )
+    behavior, names = _select_behavior(session, behavior, config.behavior_fields)
+    return behavior, names, gap
+
+
 # ---------------------------------------------------------------------- public API
 def session_to_windows(session: Session, config: PreprocessConfig | None = None) -> Windows:
     """Cut one session into windows (see the module docstring for the rules).
@@ -224,13 +255,7 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
     """
     config = config or PreprocessConfig()
     counts, edges = bin_session_spikes(session, bin_s=config.bin_s)
-    behavior = resample_behavior(
-        session.behavior_times, session.behavior, edges, method=config.behavior_method
-    )
-    behavior = gaussian_smooth(
-        behavior, sigma_bins=config.smooth_sigma_bins, truncate=config.smooth_truncate, axis=0
-    )
-    behavior, names = _select_behavior(session, behavior, config.behavior_fields)
+    behavior, names, gap = _binned_behavior(session, config, edges)
 
     trials = session.trials
     keep = trials.success.copy() if config.successful_only else np.ones(len(trials), dtype=bool)
@@ -243,6 +268,11 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         starts, counts_info = _sliding_starts(session, config, edges, keep)
 
     length = config.window_bins
+    n_gap_windows = 0
+    if gap.any():  # windows holding a bin of missing behaviour are dropped (behavior_gaps)
+        kept = [s for s in starts if not gap[s[0] : s[0] + length].any()]
+        n_gap_windows = len(starts) - len(kept)
+        starts = kept
     start_bins = np.array([s for s, _, _ in starts], dtype=np.int64)
     take = start_bins[:, None] + np.arange(length)[None, :]  # [N, L] bin indices
     spikes = (
@@ -262,6 +292,8 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         "n_channels": session.n_channels,
         "flagged_channels": list(session.meta.flagged_channels),
         "array_layout": session.meta.array_layout,
+        "has_behavior": session.has_behavior,
+        "dropped_behavior_gaps": n_gap_windows,
         **counts_info,
     }
     return Windows(
