@@ -54,7 +54,7 @@ def load_benchmark_windows(
     else:
         from alignnet.data.io import load_sessions
 
-        sessions = load_sessions(Path(data), channels=channels, **(read_options or {}))  # type: ignore[arg-type]
+        sessions = load_sessions(Path(data), channels=channels, **(read_options or {}))
         prep = preprocess_config_for(sessions)  # the rule every command shares
         info = {"source": str(data), "channels_requested": channels, **(read_options or {})}
         info["channel_policy_reason"] = sessions[0].meta.extra.get("channel_policy_reason", "")

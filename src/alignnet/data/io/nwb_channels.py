@@ -169,10 +169,11 @@ def units_to_channels(
     links = unit_links(nwbfile, path)
     rows = None if links is None else np.asarray([int(r[0]) for r in links], dtype=np.int64)
     reason = f"asked for channels={policy!r}"
+    chosen: str = policy
     if policy == "auto":
-        policy, reason = choose_policy(nwbfile, links)
+        chosen, reason = choose_policy(nwbfile, links)
         reason = f"auto: {reason}"
-    if policy == "unit":
+    if chosen == "unit":
         units = nwbfile.units
         if "unit_name" in units.colnames:
             ids = [str(v) for v in _column(units, "unit_name")]

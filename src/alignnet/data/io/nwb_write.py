@@ -113,6 +113,7 @@ def _build_nwbfile(session: Session) -> Any:
             nwbfile.add_unit(spike_times=times, electrodes=[index], channel_id=str(channel_id))
     else:
         assert session.spike_counts is not None and session.count_bin_s is not None
+        assert session.count_t_start is not None  # set together with the counts
         ecephys = nwbfile.create_processing_module(name="ecephys", description="binned spikes")
         ecephys.add(
             TimeSeries(

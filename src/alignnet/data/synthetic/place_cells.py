@@ -84,29 +84,30 @@ def _path(config: PlaceCellConfig, rng: np.random.Generator, n: int) -> np.ndarr
     """``[n, D]`` position (cm) at 1 kHz."""
     size, speed = config.arena_cm, config.speed_cm_s
     if config.track:
-        x = np.empty(n)
-        x[0], v = 0.0, speed
+        track = np.empty(n)
+        track[0], v = 0.0, speed
         pause = 0
         for i in range(1, n):
             if pause > 0:
                 pause -= 1
-                x[i] = x[i - 1]
+                track[i] = track[i - 1]
                 continue
-            x[i] = x[i - 1] + v * _DT
-            if x[i] >= size or x[i] <= 0:  # reward at the ends: turn round after a pause
-                x[i] = min(max(x[i], 0.0), size)
+            track[i] = track[i - 1] + v * _DT
+            if track[i] >= size or track[i] <= 0:  # reward at the ends: turn round after a pause
+                track[i] = min(max(track[i], 0.0), size)
                 v = -v
                 pause = int(rng.uniform(0.5, 2.0) / _DT)
-        return x[:, None]
+        return track[:, None]
     pos = np.empty((n, 2))
-    x = y = size / 2
+    x: float = size / 2
+    y: float = size / 2
     heading = rng.uniform(0, 2 * np.pi)
     turns = rng.normal(0.0, 2.0 * np.sqrt(_DT), n)  # heading diffusion, rad
     steps = speed * _DT * np.exp(0.4 * np.sin(np.cumsum(rng.normal(0, 0.02, n))))
     for i in range(n):
         heading += turns[i]
-        x += steps[i] * np.cos(heading)
-        y += steps[i] * np.sin(heading)
+        x += float(steps[i] * np.cos(heading))
+        y += float(steps[i] * np.sin(heading))
         if x < 0 or x > size:  # reflect on the walls
             x, heading = min(max(x, 0.0), size), np.pi - heading
         if y < 0 or y > size:
