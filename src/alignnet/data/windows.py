@@ -40,6 +40,9 @@ class Windows:
             or ``"channel"`` (the file's own channels, e.g. binned counts).
         day_channel_ids: day -> that day's channel labels, only when days have different
             channel lists (``"unit"`` policy); empty otherwise.
+        true_rates: ``[N, C, L]`` float32 expected spike counts per bin that generated the
+            spikes (synthetic data only, see `alignnet.data.synthetic.truth`), else None: the
+            ceiling every simulation is scored against.
 
     Days with different channel counts: ``spikes`` holds each day's channels in its first
     ``n_channels_of(day)`` rows. Selecting windows (``windows[idx]``, `select_days`) trims the
@@ -61,9 +64,12 @@ class Windows:
     info: dict[str, Any] = field(default_factory=dict)
     channel_policy: str = "channel"
     day_channel_ids: dict[int, list[str]] = field(default_factory=dict)
+    true_rates: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.spikes = np.ascontiguousarray(self.spikes, dtype=np.float32)
+        if self.true_rates is not None:
+            self.true_rates = np.ascontiguousarray(self.true_rates, dtype=np.float32)
         self.day_channel_ids = {int(d): list(ids) for d, ids in self.day_channel_ids.items()}
         self.behavior = np.ascontiguousarray(self.behavior, dtype=np.float32)
         self.day = np.asarray(self.day, dtype=np.int64)
@@ -95,6 +101,17 @@ class Windows:
                     field=name,
                     source="Windows",
                 )
+        if self.true_rates is not None and (
+            self.true_rates.shape != self.spikes.shape
+            or not np.isfinite(self.true_rates).all()
+            or np.any(self.true_rates < 0)
+        ):
+            raise DataError(
+                f"true rates {self.true_rates.shape} must match spikes {self.spikes.shape}, "
+                "finite and >= 0",
+                field="true_rates",
+                source="Windows",
+            )
         for name in ("spikes", "behavior"):
             arr = getattr(self, name)
             if arr.size and not np.isfinite(arr).all():
@@ -185,11 +202,13 @@ class Windows:
             index = np.arange(len(self))[index]
         index = np.asarray(index)
         spikes, channel_ids, day_ids = self.spikes[index], list(self.channel_ids), {}
+        truth = None if self.true_rates is None else self.true_rates[index]
         if self.day_channel_ids:
             day_ids = {d: self.day_channel_ids[d] for d in np.unique(self.day[index]).tolist()}
             lists = list(day_ids.values())
             if lists:
                 spikes = spikes[:, : max(len(v) for v in lists)]
+                truth = None if truth is None else truth[:, : spikes.shape[1]]
             if lists and all(v == lists[0] for v in lists):  # one channel list: plain windows
                 channel_ids, day_ids = list(lists[0]), {}
         return Windows(
@@ -205,6 +224,7 @@ class Windows:
             info=dict(self.info),
             channel_policy=self.channel_policy,
             day_channel_ids=day_ids,
+            true_rates=truth,
         )
 
     @staticmethod
@@ -262,9 +282,13 @@ class Windows:
             )
         width = max(p.spikes.shape[1] for p in parts)
         spikes = np.zeros((sum(len(p) for p in parts), width, first.window_len), np.float32)
+        # true rates only when every part has them (a mix would score some days without)
+        truth = None if any(p.true_rates is None for p in parts) else np.zeros_like(spikes)
         row = 0
         for p in parts:
             spikes[row : row + len(p), : p.spikes.shape[1]] = p.spikes
+            if truth is not None:
+                truth[row : row + len(p), : p.spikes.shape[1]] = p.true_rates
             row += len(p)
         return Windows(
             spikes=spikes,
@@ -279,6 +303,7 @@ class Windows:
             info=dict(first.info),
             channel_policy=first.channel_policy,
             day_channel_ids={} if same else day_ids,
+            true_rates=truth,
         )
 
     def select_days(self, days: Sequence[int]) -> Windows:

@@ -20,7 +20,8 @@ def load_benchmark_windows(
 ) -> tuple[Windows, dict[str, Any]]:
     """Windows for ``data`` = ``"synthetic"`` (the generator's ``preset``) or a file/folder path.
 
-    Synthetic days come from `alignnet.data.synthetic.generate_sessions` and the default
+    Synthetic days come from `alignnet.data.synthetic.iter_sessions` (one day in memory at a
+    time; the windows keep the generator's true rates) and the default
     `PreprocessConfig` (20 ms bins, 100-bin trial windows). A path goes through
     `alignnet.data.io.load_sessions` and `alignnet.data.preprocess.preprocess_config_for` (the
     rule of every command): a 50 ms-binned recording (the Stevenson M1 and Miller S1 ``.mat``
@@ -42,14 +43,31 @@ def load_benchmark_windows(
     )
 
     if data == "synthetic":
-        from alignnet.data.synthetic import generate_sessions, make_config
+        from tqdm.auto import tqdm
+
+        from alignnet.data.synthetic import iter_sessions, make_config
 
         config = make_config(preset)
-        sessions = generate_sessions(config, seed=data_seed, progress=progress)
         prep = PreprocessConfig()
         info: dict[str, Any] = {
             "source": f"synthetic preset {preset!r}",
             "generator": config.to_dict(),
+        }
+        # One day in memory at a time: a day's true rates (5 ms) are larger than its windows.
+        parts, sessions = [], []
+        days = tqdm(
+            iter_sessions(config, seed=data_seed),
+            desc="synthetic days",
+            unit="day",
+            disable=not progress,
+        )
+        for session in days:
+            parts.append(sessions_to_windows([session], prep))
+            sessions.append(session.replace(ground_truth={}, spike_times=[]))
+        windows = Windows.concatenate(parts)
+        windows.info = {
+            "preprocess": prep.to_dict(),
+            "sessions": [p.info["sessions"][0] for p in parts],
         }
     else:
         from alignnet.data.io import load_sessions
@@ -59,7 +77,7 @@ def load_benchmark_windows(
         info = {"source": str(data), "channels_requested": channels, **(read_options or {})}
         info["channel_policy_reason"] = sessions[0].meta.extra.get("channel_policy_reason", "")
         info["dropped_behavior_gaps"] = 0
-    windows = sessions_to_windows(sessions, prep, progress=progress)
+        windows = sessions_to_windows(sessions, prep, progress=progress)
     if "dropped_behavior_gaps" in info:
         info["dropped_behavior_gaps"] = sum(
             int(s.get("dropped_behavior_gaps", 0)) for s in windows.info.get("sessions", [])

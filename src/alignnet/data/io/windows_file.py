@@ -5,7 +5,8 @@ them when every value is a whole non-negative number, else float32), ``behavior`
 ``[N, D, L]`` float32, ``day``, ``trial``, ``target`` ``[N]`` int64, ``t_start`` ``[N]``
 float64 s, and ``header``: a JSON string with the format tag, ``bin_s``, ``channel_ids``,
 ``behavior_names``, ``info`` (preprocessing settings, per-session counts), the
-``channel_policy`` and, when days have different channel lists, ``day_channel_ids``.
+``channel_policy`` and, when days have different channel lists, ``day_channel_ids``; and,
+for synthetic data, ``true_rates`` ``[N, C, L]`` float32 (the generator's expected counts).
 Loading gives back float32 spikes equal to the saved ones.
 """
 
@@ -70,10 +71,12 @@ def save_windows(windows: Windows, path: str | Path, *, overwrite: bool = False)
         "channel_policy": windows.channel_policy,
         "day_channel_ids": {str(d): ids for d, ids in windows.day_channel_ids.items()},
     }
+    extra = {} if windows.true_rates is None else {"true_rates": windows.true_rates}
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(
                 handle,
+                **extra,
                 header=np.array(json.dumps(header, default=_json_default)),
                 spikes=_compact_spikes(windows.spikes),
                 behavior=windows.behavior.astype(np.float32),
@@ -148,6 +151,7 @@ def load_windows(path: str | Path) -> Windows:
             if missing:
                 raise FileFormatError(f"missing arrays {missing}", source=path)
             arrays = {n: data[n] for n in _ARRAYS}
+            truth = data["true_rates"] if "true_rates" in names else None
             _check_header(header, path)
     except FileFormatError:
         raise
@@ -175,4 +179,15 @@ def load_windows(path: str | Path) -> Windows:
         info=dict(header.get("info", {})),
         channel_policy=str(header.get("channel_policy", "channel")),
         day_channel_ids={int(d): v for d, v in header.get("day_channel_ids", {}).items()},
+        true_rates=_checked_truth(truth, arrays["spikes"].shape, path),
     )
+
+
+def _checked_truth(truth: np.ndarray | None, shape: tuple, path: Path) -> np.ndarray | None:
+    if truth is not None and (truth.dtype.kind != "f" or truth.shape != shape):
+        raise FileFormatError(
+            f"true rates {truth.dtype} {truth.shape} for spikes {shape}",
+            field="true_rates",
+            source=path,
+        )
+    return truth

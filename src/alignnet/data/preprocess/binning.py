@@ -127,3 +127,40 @@ def bin_session_spikes(session: Session, *, bin_s: float) -> tuple[np.ndarray, n
     t0 = float(session.count_t_start if session.count_t_start is not None else session.t_start)
     edges = t0 + np.arange(counts.shape[0] + 1, dtype=np.float64) * bin_s
     return counts, edges
+
+
+def bin_session_true_rates(session: Session, edges: np.ndarray) -> np.ndarray | None:
+    """A synthetic day's true rates on the spike bins ``edges``, or None.
+
+    Reads ``ground_truth["channel_rate"]`` (expected counts per channel in fine bins, see
+    `alignnet.data.synthetic.truth`) and sums them into the bins of ``edges`` (whole
+    multiples of the fine bin, on its grid). None when the session has no true rates or the
+    bins do not fall on the fine grid.
+
+    Returns:
+        ``[n_bins, C]`` float32 expected spike counts per bin (``n_bins = len(edges) - 1``).
+    """
+    gt = session.ground_truth or {}
+    if "channel_rate" not in gt or len(edges) < 2:
+        return None
+    fine = np.asarray(gt["channel_rate"], dtype=np.float64)
+    fine_bin = float(gt["channel_rate_bin_s"])
+    t0 = float(gt.get("channel_rate_t_start", session.t_start))
+    bin_s = float(edges[1] - edges[0])
+    k = int(round(bin_s / fine_bin))
+    first = (float(edges[0]) - t0) / fine_bin
+    if (
+        fine.ndim != 2
+        or fine.shape[1] != session.n_channels
+        or k < 1
+        or abs(bin_s / fine_bin - k) > _BIN_TOL * k
+        or abs(first - round(first)) > 1e-3
+        or round(first) < 0
+    ):
+        return None
+    n_bins = len(edges) - 1
+    lo = int(round(first))
+    if lo + n_bins * k > fine.shape[0]:  # a last bin past the truth grid: pad with zeros
+        fine = np.concatenate([fine, np.zeros((lo + n_bins * k - fine.shape[0], fine.shape[1]))])
+    block = fine[lo : lo + n_bins * k].reshape(n_bins, k, fine.shape[1]).sum(axis=1)
+    return block.astype(np.float32)

@@ -30,7 +30,7 @@ import numpy as np
 
 from alignnet.data.behavior_gaps import interpolate_over_missing, missing_bins
 from alignnet.data.preprocess.behavior import bin_centres, gaussian_smooth, resample_behavior
-from alignnet.data.preprocess.binning import bin_session_spikes
+from alignnet.data.preprocess.binning import bin_session_spikes, bin_session_true_rates
 from alignnet.data.session import Session
 from alignnet.data.windows import Windows
 from alignnet.errors import DataError
@@ -279,6 +279,9 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         counts[take].transpose(0, 2, 1) if len(starts) else np.zeros((0, counts.shape[1], length))
     )
     beh = behavior[take].transpose(0, 2, 1) if len(starts) else np.zeros((0, len(names), length))
+    truth = bin_session_true_rates(session, edges)
+    if truth is not None:
+        truth = truth[take].transpose(0, 2, 1) if len(starts) else np.zeros_like(spikes)
     n = len(starts)
     session_info: dict[str, Any] = {
         "session_id": session.meta.session_id,
@@ -308,6 +311,7 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         behavior_names=names,
         info={"preprocess": config.to_dict(), "sessions": [session_info]},
         channel_policy=session.meta.channel_policy,
+        true_rates=truth,
     )
 
 

@@ -24,6 +24,7 @@ from alignnet.data.synthetic.neurons import (
 )
 from alignnet.data.synthetic.reach import iter_reach_sessions
 from alignnet.data.synthetic.reach_config import ReachConfig
+from alignnet.data.synthetic.truth import expected_counts, to_truth_grid, truth_entries
 from alignnet.errors import DataError
 
 _DAY_TAG = 3
@@ -109,13 +110,14 @@ def _channel_spikes(
     spike_rng: np.random.Generator,
     noise_rng: np.random.Generator,
     behaviour_rng: np.random.Generator,
-) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], np.ndarray]:
-    """Spike sample indices per channel and per unit.
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """Spike sample indices per channel and per unit, and the channels' true rates.
 
     Returns:
-        ``(channel_samples, channel_labels, unit_samples, latent_grid)``: ``C`` sorted int64
-        arrays; ``[total spikes]`` unit row (``-1``: noise spike) in channel-concatenated
-        order; ``U`` per-unit arrays; the latent on the rate grid ``[n_grid, K]``.
+        ``(channel_samples, channel_labels, unit_samples, latent_grid, channel_truth)``: ``C``
+        sorted int64 arrays; ``[total spikes]`` unit row (``-1``: noise spike) in
+        channel-concatenated order; ``U`` per-unit arrays; the latent on the rate grid
+        ``[n_grid, K]``; expected counts per channel ``[n_truth_bins, C]`` (see `truth`).
     """
     neurons = config.neurons
     fs = config.spike_sampling_rate_hz
@@ -134,12 +136,15 @@ def _channel_spikes(
     unit_samples: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(units)
     rows = np.flatnonzero(recorded)
     latent_t = np.ascontiguousarray(latent.T)  # [K, n_grid]: row-major rates per unit below
+    truth = np.zeros((config.n_channels, n_grid), np.float32)  # expected counts per cell
     for lo in range(0, rows.size, _UNIT_CHUNK):
         chunk = rows[lo : lo + _UNIT_CHUNK]
         log_rate = weights[chunk] @ latent_t  # [chunk, n_grid]
         log_rate += offset[chunk, None] + state.within_day_slope[chunk, None] * drift_shape
         np.minimum(log_rate, max_log_rate, out=log_rate)
+        cell = expected_counts(np.exp(log_rate), dt=dt, refractory_s=neurons.refractory_s)
         for j, row in enumerate(chunk):
+            truth[units.channel[row]] += cell[j]
             s = spike_samples_from_log_rate(
                 log_rate[j],
                 dt=dt,
@@ -157,6 +162,7 @@ def _channel_spikes(
         labels = [np.full(unit_samples[r].size, r, dtype=np.int32) for r in on_channel]
         if state.noisy_channels[ch]:
             n_noise = noise_rng.poisson(config.drift.noisy_rate_hz * plan.t_stop)
+            truth[ch] += config.drift.noisy_rate_hz * dt
             parts.append(np.sort(noise_rng.integers(0, last_sample + 1, n_noise)))
             labels.append(np.full(n_noise, -1, dtype=np.int32))
         if parts:
@@ -168,7 +174,8 @@ def _channel_spikes(
         else:
             channel_samples.append(np.zeros(0, dtype=np.int64))
             channel_labels.append(np.zeros(0, dtype=np.int32))
-    return channel_samples, np.concatenate(channel_labels), unit_samples, latent
+    labels_all = np.concatenate(channel_labels)
+    return channel_samples, labels_all, unit_samples, latent, to_truth_grid(truth.T, dt=dt)
 
 
 def _voltage(
@@ -222,7 +229,7 @@ def generate_day(config: SyntheticConfig, state: DayState, *, seed: int) -> Sess
     times, joystick = joystick_samples(
         plan, config.behavior, rate_hz=config.behavior_rate_hz, rng=behaviour_rng
     )
-    channel_samples, labels, unit_samples, latent = _channel_spikes(
+    channel_samples, labels, unit_samples, latent, truth = _channel_spikes(
         config,
         state,
         plan,
@@ -265,7 +272,7 @@ def generate_day(config: SyntheticConfig, state: DayState, *, seed: int) -> Sess
         meta=meta,
         spike_times=[s / fs for s in channel_samples],
         voltage=_voltage(config, state, plan, unit_samples, voltage_rng),
-        ground_truth=_ground_truth(config, state, labels, latent),
+        ground_truth={**_ground_truth(config, state, labels, latent), **truth_entries(truth)},
     )
     return session.validate()
 

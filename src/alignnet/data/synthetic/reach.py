@@ -235,6 +235,7 @@ def _prep_envelope(times: np.ndarray, plan: ReachPlan, decay_s: float) -> np.nda
 def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> Session:
     # imported here: `neurons` imports the joystick regime's config, which imports this module
     from alignnet.data.synthetic.spiking import spike_samples_from_log_rate
+    from alignnet.data.synthetic.truth import expected_counts, to_truth_grid, truth_entries
 
     plan_rng, hand_rng, gain_rng, spike_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence([seed, _DAY_TAG, day]).spawn(4)
@@ -256,6 +257,7 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
     target_angle = 2.0 * np.pi * plan.target / cfg.n_targets
     fs = cfg.spike_sampling_rate_hz
     spikes: list[np.ndarray] = []
+    truth = []  # per unit: expected counts per truth bin
     for i in range(cfg.n_units):
         shifted = times + day_units.lead_s[i]  # the unit fires `lead` s before the hand moves
         v = np.stack([np.interp(shifted, times, vel[:, j]) for j in range(2)], axis=1)
@@ -275,6 +277,8 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
             + day_units.prep_depth_hz[i] * prep * np.cos(target_angle[trial] - day_units.prep_pd[i])
         )
         rate = np.maximum(rate * gains[trial, i], _MIN_RATE_HZ)
+        expected = expected_counts(rate, dt=dt, refractory_s=cfg.refractory_s)
+        truth.append(to_truth_grid(expected, dt=dt).astype(np.float32))
         samples = spike_samples_from_log_rate(
             np.log(rate), dt=dt, sampling_rate_hz=fs, refractory_s=cfg.refractory_s, rng=spike_rng
         )
@@ -324,6 +328,7 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
             "trial_gain": gains.astype(np.float32),
             "trial_aborted": plan.aborted.copy(),
             "trial_endpoint_cm": plan.endpoint.copy(),
+            **truth_entries(np.stack(truth, axis=1)),
         },
     )
     return session.validate()
