@@ -21,6 +21,7 @@ from alignnet.data.windows import Windows
 from alignnet.evaluation import metrics
 from alignnet.evaluation.presets import BenchmarkPreset, ModelSpec, fold_options
 from alignnet.evaluation.protocols import make_folds
+from alignnet.evaluation.sample_scoring import reference_decoder, sample_scores
 from alignnet.evaluation.scoring import channel_problem, predict_windows, score, unseen_channels
 from alignnet.evaluation.tuning import tune
 from alignnet.models.contract import Estimator, clone
@@ -63,6 +64,9 @@ def run_cell(
         train = windows[fold.train]
         seen = windows[np.union1d(fold.train, fold.pretrain if spec.pretrains else fold.train)]
         train_mean = train.spikes.mean(axis=(0, 2))
+        decoder = None
+        if SIMULATE in spec.tasks:
+            decoder = reference_decoder(train, windows[fold.val], seed=seed)
         for task in sorted(spec.tasks):
             model, setting, tried = tune(spec, proto, fold, windows, task, seed, n_configs)
             chosen.append({"fold": fold.label, "task": task, "chosen": setting, "tried": tried})
@@ -79,6 +83,9 @@ def run_cell(
                     )
                     continue
                 pred = predict_windows(model, task, test)
+                extra = {}
+                if task == SIMULATE:
+                    extra = sample_scores(model, test, pred, decoder=decoder, seed=seed)
                 records.append(
                     {
                         "model": spec.name,
@@ -93,6 +100,7 @@ def run_cell(
                         "n_train_windows": len(fold.train),
                         "n_test_windows": len(test),
                         **score(task, test, pred, train_mean[: test.n_channels]),
+                        **extra,
                     }
                 )
                 if f_i == 0 and test_set is fold.tests[0]:

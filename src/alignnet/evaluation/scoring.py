@@ -12,6 +12,7 @@ from alignnet.data.windows import Windows
 from alignnet.evaluation import metrics
 from alignnet.evaluation.presets import ModelSpec
 from alignnet.evaluation.protocols import Fold
+from alignnet.evaluation.simulation_metrics import simulation_scores
 from alignnet.models.contract import Estimator
 from alignnet.names import DECODE, SIMULATE
 
@@ -61,7 +62,7 @@ def unseen_channels(seen: Windows, test: Windows, what: str) -> str | None:
 
 
 def score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.ndarray) -> dict:
-    """Metrics of one prediction: decode R^2 / Pearson r; simulate PCC, R^2, bits/spike, FR error.
+    """Metrics of one prediction: decode R^2 / Pearson r; simulate: see `simulation_scores`.
 
     A prediction that is constant in every dimension has no Pearson r (NaN, shown as "-").
     """
@@ -76,18 +77,7 @@ def _score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.nda
             "r2": metrics.r2_score(test.behavior, pred),
             "pcc": metrics.pearson_r(test.behavior, pred),
         }
-    out = {
-        "r2": metrics.r2_score(test.spikes, pred),
-        "pcc": metrics.pearson_r(test.spikes, pred),
-        "fr_error": float(metrics.firing_rate_error(test.spikes, pred).mean()),
-    }
-    try:
-        out["bits_per_spike"] = metrics.poisson_log_likelihood_bits_per_spike(
-            test.spikes, pred, reference_rates=train_mean_counts
-        )
-    except Exception:  # no spikes in the test set
-        out["bits_per_spike"] = float("nan")
-    return out
+    return simulation_scores(test, pred, train_mean_counts)
 
 
 def val_score(task: str, val: Windows, pred: np.ndarray) -> float:

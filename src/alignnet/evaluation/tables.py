@@ -103,22 +103,132 @@ def table1_markdown(
     return "\n".join(lines)
 
 
-def simulation_markdown(records: Sequence[dict[str, Any]]) -> str:
-    """Simulation metrics per protocol: PCC, R^2, bits/spike vs mean rate, firing-rate error."""
-    lines = [
-        "| model | protocol | PCC | R² | bits/spike vs mean rate | firing-rate error (eq. 20) |",
-        "|---|---|---|---|---|---|",
+TRUE_RATES_ROW = "true rates (ceiling)"
+GLM_ROW = "PoissonGLM"
+INDEPENDENT = " (independent Poisson)"
+
+#: Simulation columns: (record key, header).
+SIMULATION_COLUMNS = (
+    ("pcc", "PCC"),
+    ("pcc_of_ceiling", "PCC / ceiling"),
+    ("bits_per_spike", "bits/spike (vs test-day mean rates)"),
+    ("bits_of_ceiling", "bits/spike / ceiling"),
+    ("bits_over_glm", "bits/spike over the GLM"),
+    ("psth_r2", "PSTH R²"),
+    ("r2", "R²"),
+    ("fr_error", "firing-rate error (eq. 20)"),
+    ("bits_per_spike_vs_train_mean", "bits/spike vs training mean rates (counts day changes)"),
+)
+
+#: Spike-statistics columns: (key after ``stats_``, header).
+STATS_COLUMNS = (
+    ("rate_rmse_hz", "rate RMSE, Hz"),
+    ("fano_100ms", "Fano 100 ms"),
+    ("fano_100ms_error", "abs Fano error 100 ms"),
+    ("fano_500ms_error", "abs Fano error 500 ms"),
+    ("autocorr_rmse", "autocorr. RMSE (lags 1-5)"),
+    ("corr_r", "corr. matrix r ↑"),
+    ("corr_rmse", "corr. matrix RMSE"),
+    ("popcount_w1", "pop. count W1"),
+    ("popcount_fano", "pop. count Fano"),
+)
+
+
+def _sim_key(r: dict[str, Any]) -> tuple:
+    return (r["protocol"], r["seed"], r["fold"], r["test"])
+
+
+def simulation_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Simulation records with the derived rows and columns: ``bits_over_glm`` (a model's
+    bits/spike minus the Poisson GLM's on the same test set and seed), the true-rate row
+    (one record per test set, from the ``ceiling_*`` fields) and, for a model with its own
+    sampler, an ``(independent Poisson)`` row of its rates' Poisson samples."""
+    sim = [dict(r) for r in records if r["task"] == "simulate"]
+    glm = {_sim_key(r): r.get("bits_per_spike") for r in sim if r["model"] == GLM_ROW}
+    extra, seen = [], set()
+    for r in sim:
+        base = glm.get(_sim_key(r))
+        if base is not None and r.get("bits_per_spike") is not None:
+            r["bits_over_glm"] = r["bits_per_spike"] - base
+        if "poisson_stats_rate_rmse_hz" in r:
+            row = {k: v for k, v in r.items() if not k.startswith(("stats_", "poisson_"))}
+            row["model"] = f"{r['model']}{INDEPENDENT}"
+            row.update({k[len("poisson_") :]: v for k, v in r.items() if k.startswith("poisson_")})
+            extra.append(row)
+        key = (r["protocol"], r["fold"], r["test"])
+        if "ceiling_pcc" in r and key not in seen:
+            seen.add(key)
+            truth = {k: r[k] for k in ("protocol", "seed", "fold", "task", "test") if k in r}
+            truth.update(
+                model=TRUE_RATES_ROW,
+                pcc=r["ceiling_pcc"],
+                bits_per_spike=r.get("ceiling_bits_per_spike"),
+                psth_r2=r.get("ceiling_psth_r2"),
+                pcc_of_ceiling=1.0,
+                bits_of_ceiling=1.0,
+            )
+            truth.update({k[len("truth_") :]: v for k, v in r.items() if k.startswith("truth_")})
+            extra.append(truth)
+    for t in [e for e in extra if e["model"] == TRUE_RATES_ROW]:
+        base = next((v for k, v in glm.items() if k[0] == t["protocol"] and k[2:] ==
+                     (t["fold"], t["test"])), None)  # fmt: skip
+        if base is not None and t.get("bits_per_spike") is not None:
+            t["bits_over_glm"] = t["bits_per_spike"] - base
+    return sim + extra
+
+
+def _sim_models(records: Sequence[dict[str, Any]]) -> list[str]:
+    models = _models(records)
+    return [TRUE_RATES_ROW] * (TRUE_RATES_ROW in models) + [
+        m for m in models if m != TRUE_RATES_ROW
     ]
-    protocols = sorted({r["protocol"] for r in records if r["task"] == "simulate"})
-    for protocol in protocols:
-        s = {
-            m: summarize(records, metric=m, protocol=protocol, task="simulate")
-            for m in ("pcc", "r2", "bits_per_spike", "fr_error")
-        }
-        for model in _models(records):
+
+
+def simulation_markdown(records: Sequence[dict[str, Any]]) -> str:
+    """Simulation metrics per protocol (`SIMULATION_COLUMNS`), with the true-rate ceiling
+    row on synthetic data; see docs/metrics.md."""
+    sim = [r for r in simulation_records(records) if not r["model"].endswith(INDEPENDENT)]
+    keys = [k for k, _ in SIMULATION_COLUMNS]
+    present = [k for k in keys if any(r.get(k) is not None for r in sim)]
+    heads = [h for k, h in SIMULATION_COLUMNS if k in present]
+    lines = [
+        "| model | protocol | " + " | ".join(heads) + " |",
+        "|---|---|" + "---|" * len(heads),
+    ]
+    for protocol in sorted({r["protocol"] for r in sim}):
+        s = {m: summarize(sim, metric=m, protocol=protocol) for m in present}
+        for model in _sim_models(sim):
             if model in s["pcc"]:
-                row = " | ".join(_fmt(s[m].get(model)) for m in s)
+                row = " | ".join(_fmt(s[m].get(model)) for m in present)
                 lines.append(f"| {model} | {protocol} | {row} |")
+    return "\n".join(lines)
+
+
+def spike_stats_markdown(records: Sequence[dict[str, Any]]) -> str:
+    """Spike statistics of each model's samples against held-out spikes (`STATS_COLUMNS`,
+    decodability), and the held-out spikes' own Fano factors; "" without them."""
+    sim = simulation_records(records)
+    if not any("stats_rate_rmse_hz" in r or "rate_rmse_hz" in r for r in sim):
+        return ""
+    for r in sim:  # model samples are stored as stats_*; derived rows already unprefixed
+        r.update({k[len("stats_") :]: v for k, v in r.items() if k.startswith("stats_")})
+    cols = [*STATS_COLUMNS, ("decodability", "decodability (R² sample / R² real)")]
+    lines = [
+        "| model | protocol | " + " | ".join(h for _, h in cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
+    for protocol in sorted({r["protocol"] for r in sim}):
+        s = {k: summarize(sim, metric=k, protocol=protocol) for k, _ in cols}
+        for model in _sim_models(sim):
+            if model in s["rate_rmse_hz"]:
+                row = " | ".join(_fmt(s[k].get(model)) for k, _ in cols)
+                lines.append(f"| {model} | {protocol} | {row} |")
+        real = summarize(sim, metric="held_out_fano_100ms", protocol=protocol)
+        if real:
+            value = next(iter(real.values()))
+            lines.append(
+                f"| held-out spikes | {protocol} | - | {_fmt(value)} |" + " - |" * (len(cols) - 2)
+            )
     return "\n".join(lines)
 
 
@@ -218,8 +328,24 @@ def write_table1(
         "",
         "## Simulation metrics",
         "",
+        "Simulated rates against the held-out counts. On synthetic data the *true rates* "
+        "that generated the spikes are scored the same way: the ceiling no simulator can "
+        "beat; '/ ceiling' divides by it (docs/metrics.md).",
+        "",
         simulation_markdown(records),
     ]
+    table = spike_stats_markdown(records)
+    if table:
+        parts += [
+            "",
+            "## Spike statistics of samples",
+            "",
+            "Samples drawn for the held-out windows' behaviour against the held-out spikes "
+            "(lower is closer unless marked ↑); the true-rate row samples Poisson counts of "
+            "the true rates.",
+            "",
+            table,
+        ]
     for protocol, key, title in (
         ("few-shot", "shots", "Few-shot: decode R² vs labelled trials of the new day"),
         ("days-apart", "days_apart", "Decode R² vs days between training and test day"),
