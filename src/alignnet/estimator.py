@@ -159,6 +159,15 @@ class AlignNetEstimator(Estimator):
         known = day is not None and model.days.has_adapter(int(day))
         return model.simulate(behavior, day=day if known else None)
 
+    def sample_spikes(
+        self, behavior: np.ndarray, *, day: int | None = None, seed: int = 0
+    ) -> np.ndarray:
+        """``[N, C_day, L]`` spike counts drawn from the full model: the rates of `simulate`
+        with the shared trial-to-trial gains fitted at fine-tuning (`AlignNet.simulate`)."""
+        model = self._fitted(SIMULATE)
+        known = day is not None and model.knows_day(int(day))
+        return model.simulate(behavior, day=day if known else None, sample=True, seed=seed)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, task: str = DECODE) -> None:
         """Write the fitted ``task`` model's checkpoint (`AlignNet.save`)."""

@@ -29,6 +29,7 @@ from alignnet.data.session import Session
 from alignnet.data.windows import Windows, first_trials
 from alignnet.engine.loop import LossFn, TrainHistory, fit
 from alignnet.errors import CheckpointError, DataError
+from alignnet.models import variability as gain_model
 from alignnet.names import Task
 from alignnet.training import recipes
 from alignnet.training.align import AlignReport, align_day
@@ -157,7 +158,7 @@ class AlignNet(ModelState):
             if task == "decode"
             else recipes.simulate_loss(self.config.simulate_loss)
         )
-        return self._train(
+        history = self._train(
             task,
             train_w,
             val_w,
@@ -172,6 +173,33 @@ class AlignNet(ModelState):
             resume=resume,
             log_csv=log_csv,
             progress=progress,
+        )
+        if task == "simulate":
+            self._fit_variability(val_w if val_w is not None and len(val_w) >= 8 else train_w)
+        return history
+
+    def _fit_variability(self, windows: Windows) -> None:
+        """Shared trial-to-trial gains of each day's spikes around the simulated rates, from
+        held-out windows (`alignnet.models.variability`); `simulate(sample=True)` draws them."""
+        c = self.config.model.n_channels
+
+        def rates(behavior: np.ndarray, day: int) -> np.ndarray:
+            return self.simulate(behavior, day=day if self.knows_day(day) else None)
+
+        widths = {
+            int(d): min(windows.n_channels_of(int(d)), self.days.adapter_width(int(d), c))
+            for d in windows.days
+        }
+        segment = max(1, int(round(gain_model.SEGMENT_S / windows.bin_s)))
+        self.variability.update(
+            gain_model.fit_day_gains(
+                rates,
+                windows.behavior,
+                windows.spikes,
+                windows.day,
+                widths=widths,
+                segment_bins=segment,
+            )
         )
 
     def _train(
@@ -296,6 +324,14 @@ class AlignNet(ModelState):
             progress=progress,
         )
         self.alignments[day] = report
+        if "simulate" in self.tasks and norm.per_day:
+            # The day's rate head starts where fine-tuning starts every day's: rates ~=
+            # the day's mean + std * (normalised spikes), from its unlabelled counts.
+            mean, std = self._fitted_normalizer().day_stats(day)
+            n = spikes.shape[1]
+            recipes.init_day_rate_head(
+                self.network.adapters, day, count_mean=mean[:n], count_std=std[:n]
+            )
         return report
 
     # ------------------------------------------------------------------ inference
@@ -327,15 +363,22 @@ class AlignNet(ModelState):
         day: int | None = None,
         sample: bool = False,
         seed: int | None = None,
+        shared_variability: bool = True,
     ) -> np.ndarray:
         """Simulate spikes from behaviour (behaviour encoder -> spike decoder).
 
         Args:
             behavior: ``[N, D, L]`` behaviour (training units), or `Windows` (their days).
             day: the recording day whose channels to simulate (its read-out and rate head;
-                days without their own give the model's ``C`` channels).
-            sample: draw Poisson counts from the rates instead of returning the rates.
-            seed: seed of the Poisson draw (same seed -> same counts).
+                days without their own give the model's ``C`` channels). A day the model was
+                neither trained on nor aligned to is refused (`DataError`); None uses the
+                shared read-out.
+            sample: draw spike counts instead of returning the rates: Poisson counts of the
+                rates times shared trial-to-trial gains (fitted on held-out windows at
+                fine-tuning, `alignnet.models.variability`), so samples carry correlated
+                fluctuations.
+            seed: seed of the draw (>= 0; same seed -> same counts).
+            shared_variability: False draws independent Poisson counts of the rates.
 
         Returns:
             ``[N, C_day, L]`` float32 rates (expected counts per bin, >= 0) or sampled counts.
@@ -344,6 +387,16 @@ class AlignNet(ModelState):
             raise CheckpointError(
                 "this model has not been fine-tuned for simulation; run "
                 "finetune(task='simulate') first"
+            )
+        if sample and seed is not None and int(seed) < 0:
+            raise DataError(f"seed must be >= 0, got {seed}", field="seed", source="simulate")
+        if day is not None and not self.knows_day(int(day)):
+            known = sorted(set(self.days.stats_days()) | set(self.days.adapter_days()))
+            raise DataError(
+                f"day {day} was neither trained on nor aligned (known days: {known}); align "
+                "it first (AlignNet.align) or pass day=None for the shared read-out",
+                field="day",
+                source="simulate",
             )
         if isinstance(behavior, Windows):
             check_bin_width(self.bin_s, behavior.bin_s, source="behavior")
@@ -360,7 +413,15 @@ class AlignNet(ModelState):
         if not sample:
             return rates
         rng = np.random.default_rng(seed)
-        return rng.poisson(rates.astype(np.float64)).astype(np.float32)
+        if not shared_variability:
+            return rng.poisson(rates.astype(np.float64)).astype(np.float32)
+        out = np.zeros_like(rates)
+        for d in np.unique(days).tolist():  # each day with its own channels' gains
+            sel = days == d
+            n = min(self.days.adapter_width(int(d), c) if d >= 0 else c, rates.shape[1])
+            gains = gain_model.gains_for(self.variability, None if d < 0 else int(d), n)
+            out[sel, :n] = gains.sample(rates[sel, :n], rng=rng)
+        return out
 
     def embed(
         self,

@@ -23,6 +23,7 @@ from alignnet.engine.checkpoint import save_checkpoint
 from alignnet.engine.device import resolve_device
 from alignnet.engine.loop import TrainHistory
 from alignnet.errors import CheckpointError, DataError
+from alignnet.models import variability as gain_model
 from alignnet.models.alignnet import AlignNetModel
 from alignnet.training import recipes
 from alignnet.training.align import AlignReport, LatentStats, latent_statistics
@@ -44,6 +45,7 @@ class ModelState:
         self.reference: LatentStats | None = None  # training days' latent statistics
         self.alignments: dict[int, AlignReport] = {}
         self.days = DayRegistry()
+        self.variability: dict[int, gain_model.SharedGain] = {}  # day -> sampling gains
         self.bin_s: float | None = None  # bin width of the training data, s (None: unknown)
         self.behavior_names: list[str] = []  # names of the D behaviour dimensions ([]: unknown)
         self.device = resolve_device(self.config.pretrain.device)
@@ -253,6 +255,7 @@ class ModelState:
             behavior_names=self.behavior_names,
             registry=self.days,
             reference=self.reference,
+            variability=self.variability,
         )
 
     def save(self, path: str | Path) -> None:
@@ -272,6 +275,7 @@ class ModelState:
         self.history = data.history
         self.days = data.registry
         self.reference = data.reference
+        self.variability = data.variability
         self.network = self._build(seed=0, days=self.days.adapter_days())
         try:
             self.network.load_state_dict(data.state)

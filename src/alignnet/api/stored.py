@@ -12,6 +12,7 @@ from alignnet.data.registry import DayRegistry
 from alignnet.engine.checkpoint import check_payload, load_checkpoint
 from alignnet.engine.loop import TrainHistory
 from alignnet.errors import CheckpointError, DataError
+from alignnet.models import variability as gain_model
 from alignnet.training.align import LatentStats
 
 
@@ -28,6 +29,7 @@ class Stored:
     reference: LatentStats | None
     history: TrainHistory | None
     state: dict[str, Any]
+    variability: dict[int, gain_model.SharedGain]
 
 
 def payload(
@@ -39,6 +41,7 @@ def payload(
     behavior_names: list[str],
     registry: DayRegistry,
     reference: LatentStats | None,
+    variability: dict[int, gain_model.SharedGain] | None = None,
 ) -> dict[str, Any]:
     """The checkpoint fields of a model (without its weights)."""
     return {
@@ -51,6 +54,7 @@ def payload(
         # read-in widths, also in "days"; kept so the weights' shapes read without the registry
         "adapter_days": {str(d): n for d, n in registry.adapter_days().items()},
         "reference_latent": None if reference is None else reference.to_dict(),
+        "variability": gain_model.gains_to_dict(variability or {}),  # sampling gains per day
     }
 
 
@@ -91,6 +95,10 @@ def read(path: str | Path) -> Stored:
             )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"{path}: unreadable day registry: {exc}") from exc
+    try:
+        variability = gain_model.gains_from_dict(data.get("variability"))
+    except (DataError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable sampling gains: {exc}") from exc
     stored_ref = data.get("reference_latent")
     history = None
     if "train_state" in data:
@@ -105,4 +113,5 @@ def read(path: str | Path) -> Stored:
         reference=None if stored_ref is None else LatentStats.from_dict(stored_ref),
         history=history,
         state=state,
+        variability=variability,
     )
