@@ -17,6 +17,9 @@ import numpy as np
 
 from alignnet.errors import DataError
 
+#: Optional ``[N, C, L]`` rate arrays of synthetic windows (see `Windows`).
+RATE_FIELDS = ("true_rates", "latent_rates")
+
 
 @dataclass
 class Windows:
@@ -40,9 +43,11 @@ class Windows:
             or ``"channel"`` (the file's own channels, e.g. binned counts).
         day_channel_ids: day -> that day's channel labels, only when days have different
             channel lists (``"unit"`` policy); empty otherwise.
-        true_rates: ``[N, C, L]`` float32 expected spike counts per bin that generated the
-            spikes (synthetic data only, see `alignnet.data.synthetic.truth`), else None: the
-            ceiling every simulation is scored against.
+        true_rates: ``[N, C, L]`` float32 expected spike counts per bin given the behaviour
+            and task (synthetic data only, see `alignnet.data.synthetic.truth`), else None:
+            the ceiling every simulation is scored against.
+        latent_rates: ``[N, C, L]`` the rates that drew the spikes, given the generator's
+            behaviour-unrelated fluctuations too (synthetic data only), else None.
 
     Days with different channel counts: ``spikes`` holds each day's channels in its first
     ``n_channels_of(day)`` rows. Selecting windows (``windows[idx]``, `select_days`) trims the
@@ -65,11 +70,13 @@ class Windows:
     channel_policy: str = "channel"
     day_channel_ids: dict[int, list[str]] = field(default_factory=dict)
     true_rates: np.ndarray | None = None
+    latent_rates: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.spikes = np.ascontiguousarray(self.spikes, dtype=np.float32)
-        if self.true_rates is not None:
-            self.true_rates = np.ascontiguousarray(self.true_rates, dtype=np.float32)
+        for name in RATE_FIELDS:
+            if getattr(self, name) is not None:
+                setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float32))
         self.day_channel_ids = {int(d): list(ids) for d, ids in self.day_channel_ids.items()}
         self.behavior = np.ascontiguousarray(self.behavior, dtype=np.float32)
         self.day = np.asarray(self.day, dtype=np.int64)
@@ -101,17 +108,18 @@ class Windows:
                     field=name,
                     source="Windows",
                 )
-        if self.true_rates is not None and (
-            self.true_rates.shape != self.spikes.shape
-            or not np.isfinite(self.true_rates).all()
-            or np.any(self.true_rates < 0)
-        ):
-            raise DataError(
-                f"true rates {self.true_rates.shape} must match spikes {self.spikes.shape}, "
-                "finite and >= 0",
-                field="true_rates",
-                source="Windows",
-            )
+        for name in RATE_FIELDS:
+            rates = getattr(self, name)
+            if rates is not None and (
+                rates.shape != self.spikes.shape
+                or not np.isfinite(rates).all()
+                or np.any(rates < 0)
+            ):
+                raise DataError(
+                    f"{rates.shape} must match spikes {self.spikes.shape}, finite and >= 0",
+                    field=name,
+                    source="Windows",
+                )
         for name in ("spikes", "behavior"):
             arr = getattr(self, name)
             if arr.size and not np.isfinite(arr).all():
@@ -202,13 +210,14 @@ class Windows:
             index = np.arange(len(self))[index]
         index = np.asarray(index)
         spikes, channel_ids, day_ids = self.spikes[index], list(self.channel_ids), {}
-        truth = None if self.true_rates is None else self.true_rates[index]
+        truth = {n: None if getattr(self, n) is None else getattr(self, n)[index]
+                 for n in RATE_FIELDS}  # fmt: skip
         if self.day_channel_ids:
             day_ids = {d: self.day_channel_ids[d] for d in np.unique(self.day[index]).tolist()}
             lists = list(day_ids.values())
             if lists:
                 spikes = spikes[:, : max(len(v) for v in lists)]
-                truth = None if truth is None else truth[:, : spikes.shape[1]]
+                truth = {n: v if v is None else v[:, : spikes.shape[1]] for n, v in truth.items()}
             if lists and all(v == lists[0] for v in lists):  # one channel list: plain windows
                 channel_ids, day_ids = list(lists[0]), {}
         return Windows(
@@ -224,7 +233,7 @@ class Windows:
             info=dict(self.info),
             channel_policy=self.channel_policy,
             day_channel_ids=day_ids,
-            true_rates=truth,
+            **truth,
         )
 
     @staticmethod
@@ -283,12 +292,16 @@ class Windows:
         width = max(p.spikes.shape[1] for p in parts)
         spikes = np.zeros((sum(len(p) for p in parts), width, first.window_len), np.float32)
         # true rates only when every part has them (a mix would score some days without)
-        truth = None if any(p.true_rates is None for p in parts) else np.zeros_like(spikes)
+        truth = {
+            n: None if any(getattr(p, n) is None for p in parts) else np.zeros_like(spikes)
+            for n in RATE_FIELDS
+        }
         row = 0
         for p in parts:
             spikes[row : row + len(p), : p.spikes.shape[1]] = p.spikes
-            if truth is not None:
-                truth[row : row + len(p), : p.spikes.shape[1]] = p.true_rates
+            for n, arr in truth.items():
+                if arr is not None:
+                    arr[row : row + len(p), : p.spikes.shape[1]] = getattr(p, n)
             row += len(p)
         return Windows(
             spikes=spikes,
@@ -303,7 +316,7 @@ class Windows:
             info=dict(first.info),
             channel_policy=first.channel_policy,
             day_channel_ids={} if same else day_ids,
-            true_rates=truth,
+            **truth,
         )
 
     def select_days(self, days: Sequence[int]) -> Windows:

@@ -78,7 +78,8 @@ def sample_scores(
 ) -> dict[str, float]:
     """Statistics (``stats_*``) and decodability of the model's samples on ``test``, plus
     ``poisson_stats_*`` (independent Poisson of ``rates``) when the model has its own
-    sampler, and ``truth_stats_*`` / ``truth_decodability`` where true rates exist."""
+    sampler, and ``truth_stats_*`` / ``truth_decodability`` of Poisson samples of the rates
+    that drew the spikes (``latent_rates``, else ``true_rates``) where they exist."""
     seed = int(seed) + SAMPLE_SEED_OFFSET
     kw = {"bin_s": test.bin_s, "target": test.target}
     sample = draw_samples(model, test, rates, seed=seed)
@@ -89,8 +90,9 @@ def sample_scores(
         stats = spike_statistics(test.spikes, indep, **kw)
         out.update({f"poisson_stats_{k}": v for k, v in stats.items()})
         out["poisson_decodability"] = decodability(decoder, test, indep)["decodability"]
-    if test.true_rates is not None:
-        truth = poisson_samples(test.true_rates, seed=seed)
+    source = test.latent_rates if test.latent_rates is not None else test.true_rates
+    if source is not None:  # the generating process itself: Poisson of the latent rates
+        truth = poisson_samples(source, seed=seed)
         stats = spike_statistics(test.spikes, truth, **kw)
         out.update({f"truth_stats_{k}": v for k, v in stats.items()})
         out["truth_decodability"] = decodability(decoder, test, truth)["decodability"]

@@ -72,8 +72,10 @@ def simulation_scores(test: Windows, pred: np.ndarray, train_mean_counts: np.nda
     (Poisson log-likelihood over the *test day's own* mean rates, the NLB co-bps null),
     ``bits_per_spike_vs_train_mean`` (over the training windows' mean rates: it also counts
     the change of mean rates between days), ``psth_r2`` (NaN without repeated conditions);
-    with true rates also ``ceiling_pcc``, ``ceiling_bits_per_spike``, ``ceiling_psth_r2``,
-    ``pcc_of_ceiling`` and ``bits_of_ceiling``.
+    with true rates (given the behaviour) also ``ceiling_pcc``, ``ceiling_bits_per_spike``,
+    ``ceiling_psth_r2``, ``pcc_of_ceiling`` and ``bits_of_ceiling``; with latent rates (given
+    the generator's behaviour-unrelated fluctuations too) ``latent_pcc`` and
+    ``latent_bits_per_spike``.
     """
     counts = test.spikes
     with warnings.catch_warnings():
@@ -95,4 +97,7 @@ def simulation_scores(test: Windows, pred: np.ndarray, train_mean_counts: np.nda
             out["bits_of_ceiling"] = fraction_of_ceiling(
                 out["bits_per_spike"], out["ceiling_bits_per_spike"]
             )
+        if test.latent_rates is not None:
+            out["latent_pcc"] = metrics.pearson_r(counts, test.latent_rates)
+            out["latent_bits_per_spike"] = _bits(counts, test.latent_rates, None)
     return out

@@ -103,7 +103,8 @@ def table1_markdown(
     return "\n".join(lines)
 
 
-TRUE_RATES_ROW = "true rates (ceiling)"
+TRUE_RATES_ROW = "true rates given behaviour (ceiling)"
+LATENT_ROW = "latent rates (oracle: + trial-to-trial fluctuations)"
 GLM_ROW = "PoissonGLM"
 INDEPENDENT = " (independent Poisson)"
 
@@ -167,9 +168,19 @@ def simulation_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
                 pcc_of_ceiling=1.0,
                 bits_of_ceiling=1.0,
             )
-            truth.update({k[len("truth_") :]: v for k, v in r.items() if k.startswith("truth_")})
             extra.append(truth)
-    for t in [e for e in extra if e["model"] == TRUE_RATES_ROW]:
+            if "latent_pcc" in r or any(k.startswith("truth_") for k in r):
+                oracle = {k: truth[k] for k in ("protocol", "seed", "fold", "task", "test")}
+                oracle.update(
+                    model=LATENT_ROW,
+                    pcc=r.get("latent_pcc"),
+                    bits_per_spike=r.get("latent_bits_per_spike"),
+                )
+                oracle.update(
+                    {k[len("truth_") :]: v for k, v in r.items() if k.startswith("truth_")}
+                )
+                extra.append(oracle)
+    for t in [e for e in extra if e["model"] in (TRUE_RATES_ROW, LATENT_ROW)]:
         base = next((v for k, v in glm.items() if k[0] == t["protocol"] and k[2:] ==
                      (t["fold"], t["test"])), None)  # fmt: skip
         if base is not None and t.get("bits_per_spike") is not None:

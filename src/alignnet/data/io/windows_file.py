@@ -6,7 +6,8 @@ them when every value is a whole non-negative number, else float32), ``behavior`
 float64 s, and ``header``: a JSON string with the format tag, ``bin_s``, ``channel_ids``,
 ``behavior_names``, ``info`` (preprocessing settings, per-session counts), the
 ``channel_policy`` and, when days have different channel lists, ``day_channel_ids``; and,
-for synthetic data, ``true_rates`` ``[N, C, L]`` float32 (the generator's expected counts).
+for synthetic data, ``true_rates`` and ``latent_rates`` ``[N, C, L]`` float32 (the
+generator's expected counts, see `Windows`).
 Loading gives back float32 spikes equal to the saved ones.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from alignnet.data.checks import check_npz_archive, check_spike_counts
-from alignnet.data.windows import Windows
+from alignnet.data.windows import RATE_FIELDS, Windows
 from alignnet.errors import FileFormatError, safe_reason
 from alignnet.utils.atomic import atomic_path
 from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
@@ -71,7 +72,7 @@ def save_windows(windows: Windows, path: str | Path, *, overwrite: bool = False)
         "channel_policy": windows.channel_policy,
         "day_channel_ids": {str(d): ids for d, ids in windows.day_channel_ids.items()},
     }
-    extra = {} if windows.true_rates is None else {"true_rates": windows.true_rates}
+    extra = {n: getattr(windows, n) for n in RATE_FIELDS if getattr(windows, n) is not None}
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(
@@ -151,7 +152,7 @@ def load_windows(path: str | Path) -> Windows:
             if missing:
                 raise FileFormatError(f"missing arrays {missing}", source=path)
             arrays = {n: data[n] for n in _ARRAYS}
-            truth = data["true_rates"] if "true_rates" in names else None
+            truth = {n: data[n] for n in RATE_FIELDS if n in names}
             _check_header(header, path)
     except FileFormatError:
         raise
@@ -179,7 +180,7 @@ def load_windows(path: str | Path) -> Windows:
         info=dict(header.get("info", {})),
         channel_policy=str(header.get("channel_policy", "channel")),
         day_channel_ids={int(d): v for d, v in header.get("day_channel_ids", {}).items()},
-        true_rates=_checked_truth(truth, arrays["spikes"].shape, path),
+        **{n: _checked_truth(v, arrays["spikes"].shape, path) for n, v in truth.items()},
     )
 
 

@@ -129,11 +129,13 @@ def bin_session_spikes(session: Session, *, bin_s: float) -> tuple[np.ndarray, n
     return counts, edges
 
 
-def bin_session_true_rates(session: Session, edges: np.ndarray) -> np.ndarray | None:
+def bin_session_true_rates(
+    session: Session, edges: np.ndarray, *, key: str = "channel_rate"
+) -> np.ndarray | None:
     """A synthetic day's true rates on the spike bins ``edges``, or None.
 
-    Reads ``ground_truth["channel_rate"]`` (expected counts per channel in fine bins, see
-    `alignnet.data.synthetic.truth`) and sums them into the bins of ``edges`` (whole
+    Reads ``ground_truth[key]`` (expected counts per channel in fine bins, see
+    `alignnet.data.synthetic.truth`; ``"channel_rate_latent"`` for the latent rates) and sums them into the bins of ``edges`` (whole
     multiples of the fine bin, on its grid). None when the session has no true rates or the
     bins do not fall on the fine grid.
 
@@ -141,9 +143,9 @@ def bin_session_true_rates(session: Session, edges: np.ndarray) -> np.ndarray | 
         ``[n_bins, C]`` float32 expected spike counts per bin (``n_bins = len(edges) - 1``).
     """
     gt = session.ground_truth or {}
-    if "channel_rate" not in gt or len(edges) < 2:
+    if key not in gt or len(edges) < 2:
         return None
-    fine = np.asarray(gt["channel_rate"], dtype=np.float64)
+    fine = np.asarray(gt[key], dtype=np.float64)
     fine_bin = float(gt["channel_rate_bin_s"])
     t0 = float(gt.get("channel_rate_t_start", session.t_start))
     bin_s = float(edges[1] - edges[0])

@@ -279,9 +279,11 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         counts[take].transpose(0, 2, 1) if len(starts) else np.zeros((0, counts.shape[1], length))
     )
     beh = behavior[take].transpose(0, 2, 1) if len(starts) else np.zeros((0, len(names), length))
-    truth = bin_session_true_rates(session, edges)
-    if truth is not None:
-        truth = truth[take].transpose(0, 2, 1) if len(starts) else np.zeros_like(spikes)
+    truth = {}
+    for name, key in (("true_rates", "channel_rate"), ("latent_rates", "channel_rate_latent")):
+        rates = bin_session_true_rates(session, edges, key=key)
+        if rates is not None:
+            truth[name] = rates[take].transpose(0, 2, 1) if len(starts) else np.zeros(spikes.shape)
     n = len(starts)
     session_info: dict[str, Any] = {
         "session_id": session.meta.session_id,
@@ -311,7 +313,7 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         behavior_names=names,
         info={"preprocess": config.to_dict(), "sessions": [session_info]},
         channel_policy=session.meta.channel_policy,
-        true_rates=truth,
+        **truth,
     )
 
 

@@ -110,14 +110,15 @@ def _channel_spikes(
     spike_rng: np.random.Generator,
     noise_rng: np.random.Generator,
     behaviour_rng: np.random.Generator,
-) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], np.ndarray, tuple]:
     """Spike sample indices per channel and per unit, and the channels' true rates.
 
     Returns:
         ``(channel_samples, channel_labels, unit_samples, latent_grid, channel_truth)``: ``C``
         sorted int64 arrays; ``[total spikes]`` unit row (``-1``: noise spike) in
         channel-concatenated order; ``U`` per-unit arrays; the latent on the rate grid
-        ``[n_grid, K]``; expected counts per channel ``[n_truth_bins, C]`` (see `truth`).
+        ``[n_grid, K]``; expected counts per channel ``[n_truth_bins, C]`` given the behaviour
+        and given the latent (see `truth`).
     """
     neurons = config.neurons
     fs = config.spike_sampling_rate_hz
@@ -136,15 +137,24 @@ def _channel_spikes(
     unit_samples: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(units)
     rows = np.flatnonzero(recorded)
     latent_t = np.ascontiguousarray(latent.T)  # [K, n_grid]: row-major rates per unit below
-    truth = np.zeros((config.n_channels, n_grid), np.float32)  # expected counts per cell
+    # expected counts per cell: given the latent, and given the behaviour (averaged over the
+    # unit-variance shared noise factor, the latent's last column: E[exp(w n)] = exp(w^2 / 2))
+    truth = np.zeros((config.n_channels, n_grid), np.float32)
+    truth_b = np.zeros((config.n_channels, n_grid), np.float32)
+    noise_col = latent_t[-1]
     for lo in range(0, rows.size, _UNIT_CHUNK):
         chunk = rows[lo : lo + _UNIT_CHUNK]
         log_rate = weights[chunk] @ latent_t  # [chunk, n_grid]
         log_rate += offset[chunk, None] + state.within_day_slope[chunk, None] * drift_shape
         np.minimum(log_rate, max_log_rate, out=log_rate)
         cell = expected_counts(np.exp(log_rate), dt=dt, refractory_s=neurons.refractory_s)
+        w = weights[chunk, -1:]
+        log_b = log_rate - w * noise_col + 0.5 * w**2  # before the cap: the mean of the
+        np.minimum(log_b, max_log_rate, out=log_b)  # capped rate is approximated
+        cell_b = expected_counts(np.exp(log_b), dt=dt, refractory_s=neurons.refractory_s)
         for j, row in enumerate(chunk):
             truth[units.channel[row]] += cell[j]
+            truth_b[units.channel[row]] += cell_b[j]
             s = spike_samples_from_log_rate(
                 log_rate[j],
                 dt=dt,
@@ -163,6 +173,7 @@ def _channel_spikes(
         if state.noisy_channels[ch]:
             n_noise = noise_rng.poisson(config.drift.noisy_rate_hz * plan.t_stop)
             truth[ch] += config.drift.noisy_rate_hz * dt
+            truth_b[ch] += config.drift.noisy_rate_hz * dt
             parts.append(np.sort(noise_rng.integers(0, last_sample + 1, n_noise)))
             labels.append(np.full(n_noise, -1, dtype=np.int32))
         if parts:
@@ -175,7 +186,8 @@ def _channel_spikes(
             channel_samples.append(np.zeros(0, dtype=np.int64))
             channel_labels.append(np.zeros(0, dtype=np.int32))
     labels_all = np.concatenate(channel_labels)
-    return channel_samples, labels_all, unit_samples, latent, to_truth_grid(truth.T, dt=dt)
+    grids = (to_truth_grid(truth_b.T, dt=dt), to_truth_grid(truth.T, dt=dt))
+    return channel_samples, labels_all, unit_samples, latent, grids
 
 
 def _voltage(
@@ -272,7 +284,7 @@ def generate_day(config: SyntheticConfig, state: DayState, *, seed: int) -> Sess
         meta=meta,
         spike_times=[s / fs for s in channel_samples],
         voltage=_voltage(config, state, plan, unit_samples, voltage_rng),
-        ground_truth={**_ground_truth(config, state, labels, latent), **truth_entries(truth)},
+        ground_truth={**_ground_truth(config, state, labels, latent), **truth_entries(*truth)},
     )
     return session.validate()
 

@@ -257,7 +257,8 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
     target_angle = 2.0 * np.pi * plan.target / cfg.n_targets
     fs = cfg.spike_sampling_rate_hz
     spikes: list[np.ndarray] = []
-    truth = []  # per unit: expected counts per truth bin
+    truth, truth_b = [], []  # per unit: expected counts per truth bin (latent, behaviour)
+    mean_gain = np.exp(0.5 * (cfg.trial_gain_sd**2 + cfg.shared_gain_sd**2))  # E[gain]
     for i in range(cfg.n_units):
         shifted = times + day_units.lead_s[i]  # the unit fires `lead` s before the hand moves
         v = np.stack([np.interp(shifted, times, vel[:, j]) for j in range(2)], axis=1)
@@ -276,7 +277,10 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
             / cfg.target_distance_cm
             + day_units.prep_depth_hz[i] * prep * np.cos(target_angle[trial] - day_units.prep_pd[i])
         )
+        rate_b = np.maximum(rate * mean_gain, _MIN_RATE_HZ)  # averaged over the trial gains
         rate = np.maximum(rate * gains[trial, i], _MIN_RATE_HZ)
+        expected = expected_counts(rate_b, dt=dt, refractory_s=cfg.refractory_s)
+        truth_b.append(to_truth_grid(expected, dt=dt).astype(np.float32))
         expected = expected_counts(rate, dt=dt, refractory_s=cfg.refractory_s)
         truth.append(to_truth_grid(expected, dt=dt).astype(np.float32))
         samples = spike_samples_from_log_rate(
@@ -328,7 +332,7 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
             "trial_gain": gains.astype(np.float32),
             "trial_aborted": plan.aborted.copy(),
             "trial_endpoint_cm": plan.endpoint.copy(),
-            **truth_entries(np.stack(truth, axis=1)),
+            **truth_entries(np.stack(truth_b, axis=1), np.stack(truth, axis=1)),
         },
     )
     return session.validate()

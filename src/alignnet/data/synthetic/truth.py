@@ -5,7 +5,12 @@ Every generator knows the rate that drew each unit's spikes. A day keeps, in its
 the behaviour-unrelated noise spikes of a noisy channel) in bins of `TRUTH_BIN_S` from the
 recording's start:
 
-- ``"channel_rate"``: ``[n_truth_bins, C]`` float16, expected spikes per bin;
+- ``"channel_rate"``: ``[n_truth_bins, C]`` float16, expected spikes per bin given the
+  behaviour and the task (the trial's target), *averaged over* the behaviour-unrelated
+  fluctuations (the joystick generator's shared noise factor, the reaching generator's
+  per-trial gains): the best prediction a behaviour -> spikes simulator can make;
+- ``"channel_rate_latent"``: the same, *given* those fluctuations too: the rates that drew
+  the spikes (a latent-state oracle; Poisson samples of it have the data's own statistics);
 - ``"channel_rate_bin_s"``: the bin width, s; ``"channel_rate_t_start"``: its first edge, s.
 
 `alignnet.data.preprocess.binning.bin_session_true_rates` sums them to the spike bins (any
@@ -51,10 +56,12 @@ def to_truth_grid(fine: np.ndarray, *, dt: float) -> np.ndarray:
     return fine[: n * k].reshape(n, k, *fine.shape[1:]).sum(axis=1)
 
 
-def truth_entries(channel_counts: np.ndarray) -> dict[str, np.ndarray]:
-    """The ``ground_truth`` entries of a day from ``[n_truth_bins, C]`` expected counts."""
+def truth_entries(given_behavior: np.ndarray, latent: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``ground_truth`` entries of a day from ``[n_truth_bins, C]`` expected counts given
+    the behaviour (averaged over the behaviour-unrelated fluctuations) and given the latent."""
     return {
-        "channel_rate": np.asarray(channel_counts, dtype=np.float16),
+        "channel_rate": np.asarray(given_behavior, dtype=np.float16),
+        "channel_rate_latent": np.asarray(latent, dtype=np.float16),
         "channel_rate_bin_s": np.float64(TRUTH_BIN_S),
         "channel_rate_t_start": np.float64(0.0),
     }
