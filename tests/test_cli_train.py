@@ -157,6 +157,20 @@ def test_pretrain_finetune_decode_simulate_embed_cli(tmp_path, windows_file):
     assert res.exit_code == 0, res.output
     with np.load(tmp_path / "sim.npz") as f:
         assert f["spikes"].shape == (36, 8, 16) and (f["spikes"] >= 0).all()
+        assert f["rates"].shape == (36, 8, 16)  # --sample keeps the rates beside
+    assert "bits/spike over the day's mean rates" in res.output
+    sim = [
+        "simulate",
+        str(both),
+        str(windows_file),
+        "--overwrite",
+        "--out",
+        str(tmp_path / "s.npz"),
+    ]
+    res = run.invoke(cli, [*sim, "--day", "9"])  # a day never trained on nor aligned
+    assert res.exit_code == 1 and "neither trained on nor aligned" in res.output, res.output
+    res = run.invoke(cli, [*sim, "--sample", "--seed", "-1"])
+    assert res.exit_code == 2 and "--seed" in res.output, res.output
     res = run.invoke(
         cli, ["embed", str(both), str(windows_file), "--out", str(tmp_path / "emb.npz")]
     )
