@@ -209,3 +209,18 @@ def test_simulate_named_errors(simulator, change, match):
         kwargs = {"sample": True, "seed": -1}
     with pytest.raises(DataError, match=match):
         model.simulate(behavior, **kwargs)
+
+
+def test_segment_gains_find_how_long_fluctuations_last():
+    rng = np.random.default_rng(2)
+    n, c, length = 400, 12, 40
+    rates = np.full((n, c, length), 0.4)
+    whole = np.exp(rng.normal(0, 0.4, (n, 1, 1)) - 0.08)  # one gain per window
+    per_segment = np.exp(rng.normal(0, 0.4, (n, 1, 4)) - 0.08).repeat(10, axis=2)
+    slow = fit_shared_gain(rng.poisson(rates * whole), rates, segment_bins=10)
+    fast = fit_shared_gain(rng.poisson(rates * per_segment), rates, segment_bins=10)
+    assert slow.rho > 0.8 and fast.rho < 0.2
+    assert slow.segment_bins == 10
+    back = type(slow).from_dict(slow.to_dict())
+    np.testing.assert_array_equal(back.factors, slow.factors)
+    assert back.rho == slow.rho

@@ -5,13 +5,16 @@ behaviour, but recorded spikes also vary from trial to trial, together across ch
 shared gain, attention, arousal). Independent Poisson samples of the rates have none of it:
 their Fano factors are 1 and their noise correlations 0.
 
-`SharedGain` models each window's spikes as Poisson with rates ``r[n, c, t] * g[n, c]``, where
-the gains ``g[n] = exp(u[n] - diag(S)/2)``, ``u[n] ~ N(0, S)``, have mean 1 and a covariance
-across channels (low rank plus diagonal). `fit_shared_gain` estimates it by the method of
-moments from held-out windows: with window totals ``K`` (counts) and ``R`` (rates) and
-``D = K - R``, a Poisson-gamma-like mixture gives ``E[D_c D_d] = E[R_c R_d] Cov(g_c, g_d)``
-for ``c != d`` and ``E[D_c^2 - K_c] = E[R_c^2] Var(g_c)``. The moments are clipped to a valid
-covariance, so a model whose rates already explain the data gets gains of (almost) 1.
+`SharedGain` cuts each window into segments of ``segment_bins`` bins and draws the spikes of
+segment ``k`` as Poisson with rates ``r[n, c, t] * g[n, k, c]``; the gains
+``g = exp(u - diag(S)/2)`` have mean 1, a covariance ``S`` across channels (low rank plus
+diagonal) and an AR(1) link ``u[k+1] = rho u[k] + sqrt(1 - rho^2) e`` between segments (rho 1:
+one gain per window). `fit_shared_gain` estimates them by the method of moments from held-out
+windows: with segment totals ``K`` (counts), ``R`` (rates) and ``D = K - R``, a Poisson
+mixture gives ``E[D_c D_d] = E[R_c R_d] Cov(g_c, g_d)`` for ``c != d`` and
+``E[D_c^2 - K_c] = E[R_c^2] Var(g_c)``; rho is the ratio of the next segment's cross moments
+to these. The moments are clipped to a valid covariance, so a model whose rates already
+explain the data gets gains of (almost) 1.
 """
 
 from __future__ import annotations
@@ -24,19 +27,24 @@ import numpy as np
 from alignnet.errors import DataError
 
 MAX_LOG_VAR = 1.0  # log-gain variance cap per channel (a gain SD of ~1.3 in log units)
+SEGMENT_S = 0.5  # length of the gain segments AlignNet fits (s)
 
 
 @dataclass
 class SharedGain:
-    """Per-window multiplicative gains of the rates, shared across channels.
+    """Multiplicative gains of the rates, shared across channels, per window segment.
 
     Attributes:
         factors: ``[C, K]`` loadings of the shared log-gain factors (``S = F F^T + diag``).
         private_var: ``[C]`` private log-gain variance of each channel.
+        segment_bins: bins per segment (0: one segment per window).
+        rho: correlation of the log gains of consecutive segments, in ``[0, 1]``.
     """
 
     factors: np.ndarray
     private_var: np.ndarray
+    segment_bins: int = 0
+    rho: float = 1.0
 
     @property
     def n_channels(self) -> int:
@@ -46,16 +54,23 @@ class SharedGain:
         """``[C, C]`` covariance ``S`` of the log gains."""
         return self.factors @ self.factors.T + np.diag(self.private_var)
 
-    def gains(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``[n, C]`` gains with mean 1 (log-normal, covariance `log_covariance`)."""
+    def _log_gains(self, n: int, rng: np.random.Generator) -> np.ndarray:
         c, k = self.factors.shape
         u = rng.standard_normal((n, k)) @ self.factors.T
-        u += rng.standard_normal((n, c)) * np.sqrt(self.private_var)
+        return u + rng.standard_normal((n, c)) * np.sqrt(self.private_var)
+
+    def gains(self, n: int, n_segments: int, rng: np.random.Generator) -> np.ndarray:
+        """``[n, n_segments, C]`` gains with mean 1 (log-normal, AR(1) across segments)."""
         var = (self.factors**2).sum(axis=1) + self.private_var
+        u = np.empty((n, n_segments, self.n_channels))
+        u[:, 0] = self._log_gains(n, rng)
+        a = float(np.clip(self.rho, 0.0, 1.0))
+        for k in range(1, n_segments):
+            u[:, k] = a * u[:, k - 1] + np.sqrt(1.0 - a * a) * self._log_gains(n, rng)
         return np.exp(u - 0.5 * var)
 
     def sample(self, rates: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
-        """``[N, C, L]`` counts: Poisson of ``rates`` ``[N, C, L]`` times each window's gains."""
+        """``[N, C, L]`` counts: Poisson of ``rates`` ``[N, C, L]`` times the gains."""
         rates = np.maximum(np.asarray(rates, dtype=np.float64), 0.0)
         if rates.ndim != 3 or rates.shape[1] != self.n_channels:
             raise DataError(
@@ -63,47 +78,87 @@ class SharedGain:
                 field="rates",
                 source="SharedGain",
             )
-        g = self.gains(rates.shape[0], rng)
-        return rng.poisson(rates * g[:, :, None]).astype(np.float32)
+        length = rates.shape[2]
+        seg = self.segment_bins if 0 < self.segment_bins < length else length
+        segment_of_bin = np.minimum(np.arange(length) // seg, max(length // seg, 1) - 1)
+        g = self.gains(rates.shape[0], int(segment_of_bin[-1]) + 1, rng)  # [N, M, C]
+        per_bin = g[:, segment_of_bin].transpose(0, 2, 1)  # [N, C, L]
+        return rng.poisson(rates * per_bin).astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists (checkpoint-safe)."""
-        return {"factors": self.factors.tolist(), "private_var": self.private_var.tolist()}
+        return {
+            "factors": self.factors.tolist(),
+            "private_var": self.private_var.tolist(),
+            "segment_bins": int(self.segment_bins),
+            "rho": float(self.rho),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SharedGain:
         factors = np.asarray(data["factors"], dtype=np.float64)
         private = np.asarray(data["private_var"], dtype=np.float64)
-        if factors.ndim != 2 or private.shape != (factors.shape[0],):
+        if private.ndim != 1 or factors.size % max(private.shape[0], 1):
             raise DataError("malformed shared-gain model", source="SharedGain")
-        return cls(factors=factors.reshape(private.shape[0], -1), private_var=private)
+        return cls(
+            factors=factors.reshape(private.shape[0], -1),
+            private_var=private,
+            segment_bins=int(data.get("segment_bins", 0)),
+            rho=float(data.get("rho", 1.0)),
+        )
 
 
-def fit_shared_gain(counts: np.ndarray, rates: np.ndarray, *, rank: int = 3) -> SharedGain:
+def _segments(x: np.ndarray, seg: int) -> np.ndarray:
+    """``[N, C, L]`` -> ``[N, M, C]`` sums over ``M = L // seg`` segments."""
+    n, c, length = x.shape
+    m = max(length // seg, 1)
+    seg = length // m
+    return x[:, :, : m * seg].reshape(n, c, m, seg).sum(axis=3).transpose(0, 2, 1)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a.T @ b / a.shape[0]
+
+
+def fit_shared_gain(
+    counts: np.ndarray, rates: np.ndarray, *, rank: int = 3, segment_bins: int = 0
+) -> SharedGain:
     """Estimate `SharedGain` from held-out windows (see the module docstring).
 
     Args:
         counts: ``[N, C, L]`` recorded counts.
         rates: ``[N, C, L]`` the simulator's rates for the same windows' behaviour.
         rank: shared factors kept (the rest of the covariance is private or dropped).
+        segment_bins: bins per segment (0 or >= L: one gain per window).
 
     Returns:
         The gains; with fewer than 4 windows, gains of exactly 1 (independent Poisson).
     """
-    k = np.asarray(counts, dtype=np.float64).sum(axis=2)  # [N, C]
-    r = np.maximum(np.asarray(rates, dtype=np.float64), 0.0).sum(axis=2)
-    if k.shape != r.shape:
-        raise DataError(f"counts {k.shape} vs rates {r.shape}", source="fit_shared_gain")
-    n, c = k.shape
+    k_all = np.asarray(counts, dtype=np.float64)
+    r_all = np.maximum(np.asarray(rates, dtype=np.float64), 0.0)
+    if k_all.shape != r_all.shape or k_all.ndim != 3:
+        raise DataError(f"counts {k_all.shape} vs rates {r_all.shape}", source="fit_shared_gain")
+    n, c, length = k_all.shape
+    seg = segment_bins if 0 < segment_bins < length else length
     if n < 4:
-        return SharedGain(factors=np.zeros((c, 0)), private_var=np.zeros(c))
-    d = k - r
-    moment = d.T @ d / n
+        return SharedGain(np.zeros((c, 0)), np.zeros(c), segment_bins=seg)
+    k3, r3 = _segments(k_all, seg), _segments(r_all, seg)  # [N, M, C]
+    d3 = k3 - r3
+    k, r, d = (x.reshape(-1, c) for x in (k3, r3, d3))
+    moment = _cross(d, d)
     moment[np.diag_indices(c)] -= k.mean(axis=0)  # remove the Poisson part of the variance
-    scale = r.T @ r / n
+    scale = _cross(r, r)
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = np.where(scale > 1e-9, moment / scale, 0.0)
     cov = 0.5 * (cov + cov.T)
+    rho = 1.0
+    if k3.shape[1] > 1:  # consecutive segments: their cross moments are rho times these
+        lag = _cross(d3[:, 1:].reshape(-1, c), d3[:, :-1].reshape(-1, c))
+        lag_scale = _cross(r3[:, 1:].reshape(-1, c), r3[:, :-1].reshape(-1, c))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lag_cov = np.where(lag_scale > 1e-9, lag / lag_scale, 0.0)
+        total = float(np.abs(cov).sum())
+        rho = float(np.clip(lag_cov.sum() / total, 0.0, 1.0)) if total > 0 else 1.0
     var = np.clip(np.diag(cov), 0.0, np.expm1(MAX_LOG_VAR))
     sd = np.sqrt(var)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -117,7 +172,7 @@ def fit_shared_gain(counts: np.ndarray, rates: np.ndarray, *, rank: int = 3) -> 
     keep = np.clip(evals[order], 0.0, None)
     factors = evecs[:, order] * np.sqrt(keep)
     private = np.clip(np.diag(log_cov) - (factors**2).sum(axis=1), 0.0, MAX_LOG_VAR)
-    return SharedGain(factors=factors, private_var=private)
+    return SharedGain(factors=factors, private_var=private, segment_bins=seg, rho=rho)
 
 
 # ---------------------------------------------------------------------- per-day gains
@@ -125,7 +180,13 @@ POOLED = -1  # key of the gains fitted on every day together (days without their
 
 
 def fit_day_gains(
-    simulate: Any, behavior: np.ndarray, counts: np.ndarray, days: np.ndarray, *, widths: dict
+    simulate: Any,
+    behavior: np.ndarray,
+    counts: np.ndarray,
+    days: np.ndarray,
+    *,
+    widths: dict,
+    segment_bins: int = 0,
 ) -> dict[int, SharedGain]:
     """`SharedGain` of each day in ``days`` (its own channels, ``widths[day]``), plus a
     pooled one (key `POOLED`) when every day has the same channel count.
@@ -141,11 +202,13 @@ def fit_day_gains(
         sel = days == d
         n = int(widths.get(int(d), counts.shape[1]))
         rates = simulate(behavior[sel], int(d))
-        gains[int(d)] = fit_shared_gain(counts[sel, :n], rates[:, :n])
+        gains[int(d)] = fit_shared_gain(counts[sel, :n], rates[:, :n], segment_bins=segment_bins)
         pooled_k.append(counts[sel, :n])
         pooled_r.append(rates[:, :n])
     if len({k.shape[1] for k in pooled_k}) == 1 and pooled_k:
-        gains[POOLED] = fit_shared_gain(np.concatenate(pooled_k), np.concatenate(pooled_r))
+        gains[POOLED] = fit_shared_gain(
+            np.concatenate(pooled_k), np.concatenate(pooled_r), segment_bins=segment_bins
+        )
     return gains
 
 
@@ -159,11 +222,14 @@ def gains_for(gains: dict[int, SharedGain], day: int | None, n_channels: int) ->
             return g
     if not gains:
         return SharedGain(factors=np.zeros((n_channels, 0)), private_var=np.zeros(n_channels))
-    shared = float(np.mean([(g.factors**2).sum(axis=1).mean() for g in gains.values()]))
-    private = float(np.mean([g.private_var.mean() for g in gains.values()]))
+    known = list(gains.values())
+    shared = float(np.mean([(g.factors**2).sum(axis=1).mean() for g in known]))
+    private = float(np.mean([g.private_var.mean() for g in known]))
     return SharedGain(
         factors=np.full((n_channels, 1), np.sqrt(shared)),
         private_var=np.full(n_channels, private),
+        segment_bins=known[0].segment_bins,
+        rho=float(np.mean([g.rho for g in known])),
     )
 
 
