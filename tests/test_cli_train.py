@@ -41,6 +41,7 @@ def test_demo_tiny_writes_finite_outputs(tmp_path):
     assert row in report and "decode lag 0: AlignNet, causal (incremental stream)" in report
     r2 = float(report.split(row)[1].split("|")[0])
     assert np.isfinite(r2)
+    assert "true rates (ceiling): PCC" in report and "of the ceiling" in report
     # the default checkpoint streams bin by bin (what `alignnet stream` and falcon-eval take)
     from alignnet.realtime.causal import CausalStreamingDecoder
 

@@ -142,6 +142,9 @@ def demo(out, seed, preset, epochs, neuron, device, overwrite, causal, arch, gru
     )
     lag0 = rows[closed.lag0_row_name(model)][0]
     window_r2 = rows[f"decode: AlignNet, {kind} (trial windows)"][0]
+    from alignnet.cli.infer import simulation_report
+
+    sim_line = simulation_report(test_w, rates)
     figures = _figures(out, test_w, decoded, rates)
     minutes = (time.perf_counter() - t0) / 60
     table = "\n".join(
@@ -174,6 +177,9 @@ incremental stream, an acausal model's window ending at bin t) against the behav
 over bins t >= {windows.window_len - 1}, spikes normalised with the day's own statistics
 (`alignnet.realtime.lag0`).
 
+Simulation of the held-out day, against the generator's true rates given the behaviour (the
+best any simulator can do on these spikes; docs/metrics.md): {sim_line}.
+
 Figures: {", ".join(f"`{f}`" for f in figures)}
 """
     write_text_atomic(out / "report.md", report)
@@ -182,6 +188,7 @@ Figures: {", ".join(f"`{f}`" for f in figures)}
     for name, (r2, r) in rows.items():
         lines.append(f"{name:{width}}  {r2:7.3f}  {'-' if r is None else f'{r:.3f}':>9}")
     click.echo("\n" + "\n".join(lines))
+    click.echo("\n" + sim_line)
     click.echo(
         f"\nlag-0 R^2 {lag0:.3f} = {lag0 / window_r2:.2f} x window R^2 {window_r2:.3f}"
         f"\ndone in {minutes:.1f} min -> {out / 'report.md'}"
