@@ -224,3 +224,22 @@ def test_segment_gains_find_how_long_fluctuations_last():
     back = type(slow).from_dict(slow.to_dict())
     np.testing.assert_array_equal(back.factors, slow.factors)
     assert back.rho == slow.rho
+
+
+def test_an_aligned_day_simulates_its_own_channels_through_its_read_out(simulator):
+    import copy
+
+    model, data = simulator
+    model = copy.deepcopy(model)
+    new = make_windows(n_days=1, trials_per_day=16, n_channels=5, length=16, seed=3)
+    new = Windows(spikes=new.spikes * 3, behavior=new.behavior, day=new.day + 7,
+                  trial=new.trial, t_start=new.t_start, target=new.target)  # fmt: skip
+    with pytest.raises(DataError, match="neither trained on nor aligned"):
+        model.simulate(new.behavior, day=7)
+    model.align(new, epochs=2, progress=False)
+    rates = model.simulate(new.behavior, day=7)
+    assert rates.shape == new.spikes.shape  # the day's 5 channels, not the model's 6
+    # the day's rate head starts from its own counts: the rates are on that day's scale
+    assert abs(rates.mean() / new.spikes.mean() - 1) < 0.5
+    sample = model.simulate(new.behavior, day=7, sample=True, seed=0)
+    assert sample.shape == new.spikes.shape

@@ -159,6 +159,18 @@ class AlignNetEstimator(Estimator):
         known = day is not None and model.days.has_adapter(int(day))
         return model.simulate(behavior, day=day if known else None)
 
+    def knows_simulation_day(self, day: int) -> bool:
+        """Whether the simulate model was trained on ``day`` or aligned to it."""
+        return self._fitted(SIMULATE).knows_day(int(day))
+
+    def align_for_simulation(self, windows: Windows) -> None:
+        """Align each day of ``windows`` the simulate model does not know, from their
+        unlabelled spikes (`AlignNet.align`): `simulate` then uses that day's read-out."""
+        model = self._fitted(SIMULATE)
+        for d in windows.days.tolist():
+            if not self.knows_simulation_day(int(d)):
+                model.align(windows.select_days([d]), progress=self.progress)
+
     def sample_spikes(
         self, behavior: np.ndarray, *, day: int | None = None, seed: int = 0
     ) -> np.ndarray:

@@ -21,7 +21,11 @@ from alignnet.data.windows import Windows
 from alignnet.evaluation import metrics
 from alignnet.evaluation.presets import BenchmarkPreset, ModelSpec, fold_options
 from alignnet.evaluation.protocols import make_folds
-from alignnet.evaluation.sample_scoring import reference_decoder, sample_scores
+from alignnet.evaluation.sample_scoring import (
+    align_for_simulation,
+    reference_decoder,
+    sample_scores,
+)
 from alignnet.evaluation.scoring import channel_problem, predict_windows, score, unseen_channels
 from alignnet.evaluation.tuning import tune
 from alignnet.models.contract import Estimator, clone
@@ -72,8 +76,12 @@ def run_cell(
             chosen.append({"fold": fold.label, "task": task, "chosen": setting, "tried": tried})
             for test_set in fold.tests:
                 test = windows[test_set.index]
-                why = None
-                if task == SIMULATE:  # the test spikes are the target: never aligned on
+                why, aligned_on = None, None
+                if task == SIMULATE and spec.aligns_new_days:
+                    # the test spikes are the target: align on the day's first half of test
+                    # trials (unlabelled), score the second half
+                    test, aligned_on = align_for_simulation(model, test)
+                elif task == SIMULATE:  # the test spikes are the target: never aligned on
                     why = unseen_channels(train, test, "no read-out to simulate them")
                 elif not spec.aligns_new_days:
                     why = unseen_channels(seen, test, "this model has no read-in for them")
@@ -101,6 +109,7 @@ def run_cell(
                         "n_test_windows": len(test),
                         **score(task, test, pred, train_mean[: test.n_channels]),
                         **extra,
+                        **({} if aligned_on is None else {"aligned_on_windows": aligned_on}),
                     }
                 )
                 if f_i == 0 and test_set is fold.tests[0]:

@@ -44,6 +44,21 @@ def draw_samples(model: Estimator, test: Windows, rates: np.ndarray, *, seed: in
     return out
 
 
+def align_for_simulation(model: Estimator, test: Windows) -> tuple[Windows, int | None]:
+    """For a model that aligns new days: if it has no read-out for the test day, align it on
+    the unlabelled spikes of the first half of the day's test trials and return the second
+    half to score (and the number of windows aligned on); else ``(test, None)``."""
+    day = int(test.days[0])
+    if model.knows_simulation_day(day):
+        return test, None
+    trials = np.unique(test.trial)
+    if trials.size < 2:
+        return test, None
+    first = np.isin(test.trial, trials[: trials.size // 2])
+    model.align_for_simulation(test[np.flatnonzero(first)])
+    return test[np.flatnonzero(~first)], int(first.sum())
+
+
 def reference_decoder(train: Windows, val: Windows, *, seed: int) -> Estimator | None:
     """The decodability decoder: a Wiener filter (4 causal lags) fitted on real spikes of
     ``train`` (penalty chosen on ``val``); None when the windows mix channel lists."""

@@ -190,9 +190,8 @@ def simulation_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 
 def _sim_models(records: Sequence[dict[str, Any]]) -> list[str]:
     models = _models(records)
-    return [TRUE_RATES_ROW] * (TRUE_RATES_ROW in models) + [
-        m for m in models if m != TRUE_RATES_ROW
-    ]
+    first = [m for m in (LATENT_ROW, TRUE_RATES_ROW) if m in models]
+    return first + [m for m in models if m not in first]
 
 
 def simulation_markdown(records: Sequence[dict[str, Any]]) -> str:
