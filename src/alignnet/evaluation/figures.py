@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from alignnet.evaluation.cells import cell_stem
-from alignnet.evaluation.tables import summarize
+from alignnet.evaluation.tables import _sim_models, simulation_records, summarize
 from alignnet.names import CONTIGUOUS, CROSS_DAY, FEATURED_ORDER, SINGLE_DAY
 from alignnet.utils.atomic import atomic_path
 
@@ -133,6 +133,54 @@ def fig7_firing_rates(
     return _save(fig, path)
 
 
+#: Panels of `fig7_spike_statistics`: (record key, title).
+STAT_PANELS = (
+    ("stats_fano_100ms", "Fano factor, 100 ms"),
+    ("stats_fano_500ms_error", "|Fano error|, 500 ms"),
+    ("stats_corr_r", "corr. matrix r vs held-out"),
+    ("stats_corr_rmse", "corr. matrix RMSE"),
+    ("stats_popcount_w1", "pop. count W1, spikes/bin"),
+    ("decodability", "decodability (R² sim / real)"),
+)
+
+
+def fig7_spike_statistics(records: Sequence[dict[str, Any]], path: Path) -> Path | None:
+    """Figure 7, spike statistics: each simulating model's samples against the held-out
+    spikes, one panel per statistic (mean ± std over test sets and seeds), first protocol."""
+    sim = simulation_records(records)
+    for r in sim:  # derived rows carry their statistics under the model's keys
+        for key, _ in STAT_PANELS:
+            short = key[len("stats_") :] if key.startswith("stats_") else None
+            if short and key not in r and f"stats_{short}" not in r and short in r:
+                r[key] = r[short]
+    protocols = sorted({r["protocol"] for r in sim if "stats_corr_r" in r})
+    if not protocols:
+        return None
+    protocol = protocols[0]
+    models = [m for m in _sim_models(sim) if any(
+        r["model"] == m and r["protocol"] == protocol and "stats_corr_r" in r for r in sim)]  # fmt: skip
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(STAT_PANELS), figsize=(2.6 * len(STAT_PANELS), 0.3 * len(models) + 1.6), sharey=True)  # fmt: skip
+    y = np.arange(len(models))
+    for ax, (key, title) in zip(axes, STAT_PANELS, strict=True):
+        stats = summarize(sim, metric=key, protocol=protocol)
+        means = [stats.get(m, (np.nan, 0.0, 0))[0] for m in models]
+        errs = [stats.get(m, (np.nan, 0.0, 0))[1] for m in models]
+        ax.barh(y, means, xerr=errs, color=["grey" if "rates" in m else "C0" for m in models])
+        if key == "stats_fano_100ms":
+            held = summarize(sim, metric="stats_held_out_fano_100ms", protocol=protocol)
+            if held:
+                ax.axvline(np.mean([v[0] for v in held.values()]), color="red", lw=1,
+                           label="held-out")  # fmt: skip
+                ax.legend(fontsize=6)
+        ax.set_title(title, fontsize=8)
+        ax.tick_params(labelsize=6)
+    axes[0].set_yticks(y, models, fontsize=6)
+    axes[0].invert_yaxis()  # first row on top
+    fig.suptitle(f"Figure 7 (spike statistics): samples vs held-out spikes, {protocol}", fontsize=9)
+    return _save(fig, path)
+
+
 def curve_figure(
     records: Sequence[dict[str, Any]], *, protocol: str, key: str, xlabel: str, path: Path
 ) -> Path | None:
@@ -179,6 +227,9 @@ def write_figures(
             fr = [(p, e["fr_true"], e["fr_pred"]) for p, e in sim]
             files["fig7.png"] = fig7_firing_rates(fr, model, out / "fig7.png")
     records = [r for c in cells for r in c["records"]]
+    path = fig7_spike_statistics(records, out / "fig7_spike_statistics.png")
+    if path is not None:
+        files["fig7_spike_statistics.png"] = path
     for protocol, key, xlabel, name in (
         ("few-shot", "shots", "labelled trials of the new day", "fewshot.png"),
         ("days-apart", "days_apart", "days between training and test day", "days_apart.png"),
