@@ -243,3 +243,19 @@ def test_an_aligned_day_simulates_its_own_channels_through_its_read_out(simulato
     assert abs(rates.mean() / new.spikes.mean() - 1) < 0.5
     sample = model.simulate(new.behavior, day=7, sample=True, seed=0)
     assert sample.shape == new.spikes.shape
+
+
+def test_figure7_spike_statistics_is_written(tmp_path):
+    from alignnet.evaluation.figures import fig7_spike_statistics
+
+    stats = {f"stats_{k}": 0.5 for k in ("fano_100ms", "fano_500ms_error", "corr_r",
+                                          "corr_rmse", "popcount_w1", "rate_rmse_hz")}  # fmt: skip
+    base = {"protocol": "single-day", "seed": 0, "fold": "f", "task": "simulate", "test": "t",
+            "pcc": 0.1, "decodability": 0.9, **stats}  # fmt: skip
+    recs = [{**base, "model": "PoissonGLM"}, {**base, "model": "MLP"}]
+    path = fig7_spike_statistics(recs, tmp_path / "f.png")
+    assert path is not None and path.stat().st_size > 1000
+    assert (
+        fig7_spike_statistics([{**base, "model": "X", "task": "decode"}], tmp_path / "g.png")
+        is None
+    )
