@@ -51,3 +51,11 @@ def test_benchmark_runs_every_protocol_on_multiday_nwb(nwb_days, tmp_path, polic
     else:  # a fixed decoder has no meaning when every day has other units: skipped, with why
         assert not wiener_cross and any("channel lists" in s["why"] for s in skipped)
     assert "CCA-align" in {r["model"] for r in records if r["protocol"] == "cross-day"}
+    simulated = [r for r in records if r["task"] == "simulate"]
+    # the true rates come back from the sidecar files under the electrode policy only
+    assert all(("ceiling_pcc" in r) == (policy == "electrode") for r in simulated)
+    # the aligned row simulates a new day through that day's read-out, whatever its units
+    new_day = [
+        r for r in simulated if r["model"] == "AlignNet-aligned" and r["protocol"] == "cross-day"
+    ]
+    assert new_day and all(r.get("aligned_on_windows", 0) > 0 for r in new_day)

@@ -103,18 +103,22 @@ def synth(
 def _write_nwb_days(
     sessions: Any, out_dir: Path, *, preset: str, seed: int, overwrite: bool
 ) -> None:
-    """Write each session as ``out_dir/dayNN.nwb`` (atomically), a sorted-units NWB file."""
+    """Write each session as ``out_dir/dayNN.nwb`` (atomically), a sorted-units NWB file, and
+    its true rates beside it (``dayNN.true_rates``, `alignnet.data.io.truth_sidecar`)."""
     from alignnet.data.io.nwb_sorted import write_synthetic_day_nwb
     from alignnet.data.io.staged import commit_folder, staging_folder
+    from alignnet.data.io.truth_sidecar import write_truth_sidecar
 
     with staging_folder(out_dir) as staging:  # the folder appears complete, or not at all
         for session in sessions:
+            path = staging / f"day{session.meta.day:02d}.nwb"
             write_synthetic_day_nwb(
                 session,
-                staging / f"day{session.meta.day:02d}.nwb",
+                path,
                 notes=f"{NWB_NOTES} --preset {preset} --seed {seed} --format nwb",
                 overwrite=overwrite,
             )
+            write_truth_sidecar(session, path, overwrite=overwrite)  # the ceiling, beside it
         commit_folder(staging, out_dir, overwrite=overwrite, stale=_synth_nwb_days(out_dir))
 
 

@@ -119,8 +119,9 @@ def load_session(
         return apply_to_session(session, ReadOptions(**{**vars(options), "behavior": rest}))
     if kind == ".nwb":
         from alignnet.data.io.nwb import read_nwb
+        from alignnet.data.io.truth_sidecar import attach_truth_sidecar
 
-        return read_nwb(path, **options.nwb_kwargs())
+        return attach_truth_sidecar(read_nwb(path, **options.nwb_kwargs()), path)
     if kind == ".mat":
         from alignnet.data.io.mat import load_mat_session
 
