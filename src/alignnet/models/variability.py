@@ -10,7 +10,8 @@ segment ``k`` as Poisson with rates ``r[n, c, t] * g[n, k, c]``; the gains
 ``g = exp(u - diag(S)/2)`` have mean 1, a covariance ``S`` across channels (low rank plus
 diagonal) and an AR(1) link ``u[k+1] = rho u[k] + sqrt(1 - rho^2) e`` between segments (rho 1:
 one gain per window). `fit_shared_gain` estimates them by the method of moments from held-out
-windows: with segment totals ``K`` (counts), ``R`` (rates) and ``D = K - R``, a Poisson
+windows: with segment totals ``K`` (counts), ``R`` (rates) and ``D = K - R`` (centred on each
+channel's mean residual at that segment position: a constant bias is not a fluctuation), a Poisson
 mixture gives ``E[D_c D_d] = E[R_c R_d] Cov(g_c, g_d)`` for ``c != d`` and
 ``E[D_c^2 - K_c] = E[R_c^2] Var(g_c)``; rho is the ratio of the next segment's cross moments
 to these. The moments are clipped to a valid covariance, so a model whose rates already
@@ -144,6 +145,9 @@ def fit_shared_gain(
         return SharedGain(np.zeros((c, 0)), np.zeros(c), segment_bins=seg)
     k3, r3 = _segments(k_all, seg), _segments(r_all, seg)  # [N, M, C]
     d3 = k3 - r3
+    # a constant miss of the rates (the mean residual of a channel at a segment position) is
+    # a bias, not a fluctuation: the gains model what is left around it
+    d3 = d3 - d3.mean(axis=0, keepdims=True)
     k, r, d = (x.reshape(-1, c) for x in (k3, r3, d3))
     moment = _cross(d, d)
     moment[np.diag_indices(c)] -= k.mean(axis=0)  # remove the Poisson part of the variance
