@@ -178,30 +178,6 @@ class AlignNet(ModelState):
             self._fit_variability(val_w if val_w is not None and len(val_w) >= 8 else train_w)
         return history
 
-    def _fit_variability(self, windows: Windows) -> None:
-        """Shared trial-to-trial gains of each day's spikes around the simulated rates, from
-        held-out windows (`alignnet.models.variability`); `simulate(sample=True)` draws them."""
-        c = self.config.model.n_channels
-
-        def rates(behavior: np.ndarray, day: int) -> np.ndarray:
-            return self.simulate(behavior, day=day if self.knows_day(day) else None)
-
-        widths = {
-            int(d): min(windows.n_channels_of(int(d)), self.days.adapter_width(int(d), c))
-            for d in windows.days
-        }
-        segment = max(1, int(round(gain_model.SEGMENT_S / windows.bin_s)))
-        self.variability.update(
-            gain_model.fit_day_gains(
-                rates,
-                windows.behavior,
-                windows.spikes,
-                windows.day,
-                widths=widths,
-                segment_bins=segment,
-            )
-        )
-
     def _train(
         self,
         task: str,

@@ -194,6 +194,30 @@ class ModelState:
                     self.network.adapters, d, count_mean=mean[:n], count_std=std[:n]
                 )
 
+    def _fit_variability(self, windows: Windows) -> None:
+        """Shared trial-to-trial gains of each day's spikes around the simulated rates, from
+        held-out windows (`alignnet.models.variability`); `simulate(sample=True)` draws them."""
+        c = self.config.model.n_channels
+
+        def rates(behavior: np.ndarray, day: int) -> np.ndarray:  # `AlignNet.simulate`
+            return self.simulate(behavior, day=day if self.knows_day(day) else None)  # type: ignore[attr-defined]
+
+        widths = {
+            int(d): min(windows.n_channels_of(int(d)), self.days.adapter_width(int(d), c))
+            for d in windows.days
+        }
+        segment = max(1, int(round(gain_model.SEGMENT_S / windows.bin_s)))
+        self.variability.update(
+            gain_model.fit_day_gains(
+                rates,
+                windows.behavior,
+                windows.spikes,
+                windows.day,
+                widths=widths,
+                segment_bins=segment,
+            )
+        )
+
     def _update_reference(self, windows: Windows) -> None:
         """Latent statistics of the (training) windows, the target of `align`."""
         t = self._tensors(windows)
