@@ -94,7 +94,7 @@ def write_outputs(
 
     columns = [
         "model", "protocol", "seed", "fold", "task", "test", "test_day", "days_apart", "shots",
-        "n_train_windows", "n_test_windows", "r2", "pcc", "bits_per_spike", "fr_error",
+        "n_train_windows", "n_test_windows", "r2", "pcc", "bits_per_spike", "fr_error", "note",
     ]  # fmt: skip
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
