@@ -50,6 +50,11 @@ class ModelConfig:
             (`alignnet.realtime.CausalStreamingDecoder`). False: the paper's window model,
             which sees future bins inside its window. None (the default): causal in the
             temporal layout, acausal in the 2-D layout (which has no causal form).
+        context: temporal context at the bottleneck of the behaviour decoder
+            (`alignnet.models.context`): ``"tcn"`` (residual dilated convolutions, 120 bins
+            of context with two levels; causal when ``causal``), ``"gru"`` or ``"none"`` (the
+            paper's U-Net, about 30 bins). Checkpoints saved before this setting load as
+            ``"none"``.
     """
 
     n_channels: int = 64
@@ -68,6 +73,7 @@ class ModelConfig:
     per_day_readin: bool = False
     neuron_kw: dict[str, Any] = field(default_factory=dict)
     causal: bool | None = None
+    context: str = "tcn"
 
     def __post_init__(self) -> None:
         self.causal = self.snn_layout == "temporal" if self.causal is None else bool(self.causal)
@@ -78,6 +84,8 @@ class ModelConfig:
             raise ValueError(f"neuron must be {', '.join(NEURONS)}, got {self.neuron!r}")
         if self.snn_layout not in ("temporal", "2d"):
             raise ValueError(f"snn_layout must be temporal or 2d, got {self.snn_layout!r}")
+        if self.context not in ("none", "tcn", "gru"):
+            raise ValueError(f"context must be none, tcn or gru, got {self.context!r}")
         if self.causal and self.snn_layout != "temporal":
             raise ValueError("causal=True needs snn_layout='temporal'")
         if not self.widths:
@@ -204,6 +212,7 @@ class AlignNetConfig:
             model_data = dict(data.pop("model", {}))
             # A checkpoint written before the field existed holds the acausal window model.
             model_data.setdefault("causal", False)
+            model_data.setdefault("context", "none")  # saved before the setting existed
             model = ModelConfig(**model_data)
             pre = TrainConfig(**data.pop("pretrain", {}))
             fine = TrainConfig(**data.pop("finetune", {}))

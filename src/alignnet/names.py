@@ -54,7 +54,10 @@ SYNTHETIC_PROTOCOLS: tuple[Protocol, ...] = PROTOCOLS[:-1]
 
 # ---------------------------------------------------------------------- benchmark, FALCON, export
 #: Benchmark presets (``alignnet.evaluation.presets.PRESETS``).
-Preset = Literal["tiny", "demo", "standard", "reach", "paper"]
+Preset = Literal[
+    "tiny", "demo", "standard", "reach", "reach-position", "reach-emg", "reach-days",
+    "reach-position-days", "paper",
+]  # fmt: skip
 PRESET_NAMES: tuple[Preset, ...] = get_args(Preset)
 #: FALCON tasks (``alignnet.realtime.falcon``).
 FalconTaskName = Literal["m1", "m2", "h1"]

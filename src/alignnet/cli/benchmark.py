@@ -83,7 +83,9 @@ def _read_options() -> dict:
     help="Size of data (synthetic) and of training: tiny (tests), demo (every row and "
     "protocol in minutes), standard (demo data, longer training and tuning; also for "
     "recordings), reach (standard sizes on one day of synthetic centre-out hand reaching, "
-    "a regime AlignNet was not tuned on), paper (22-day data).",
+    "a regime AlignNet was not tuned on; reach-position / reach-emg: the same with hand "
+    "position / EMG-like envelopes as behaviour; reach-days / reach-position-days: demo sizes "
+    "on three drifting days of it), paper (22-day data).",
 )
 @click.option(
     "--data",

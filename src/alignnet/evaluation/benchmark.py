@@ -39,7 +39,13 @@ from alignnet.evaluation.outputs import (
     earlier_cell_keys,
     write_outputs,
 )
-from alignnet.evaluation.presets import PRESETS, BenchmarkPreset, ModelSpec, build_specs
+from alignnet.evaluation.presets import (
+    PRESETS,
+    BenchmarkPreset,
+    ModelSpec,
+    build_specs,
+    default_rows,
+)
 from alignnet.names import ALL_MODELS, CONTIGUOUS, SINGLE_DAY, SYNTHETIC_PROTOCOLS, ChannelPolicy
 from alignnet.utils.atomic import file_state
 from alignnet.utils.outputs import folder_lock
@@ -120,9 +126,16 @@ class BenchmarkConfig:
         return replace(PRESETS[self.preset], **self.preset_overrides)
 
 
-def model_specs(config: BenchmarkConfig) -> tuple[list[ModelSpec], dict[str, str]]:
-    """Specs of the requested rows, and ``{row: reason}`` for rows that cannot run here."""
-    return build_specs(config.models, config.resolved_preset(), config.epochs)
+def model_specs(
+    config: BenchmarkConfig, info: dict[str, Any] | None = None
+) -> tuple[list[ModelSpec], dict[str, str]]:
+    """Specs of the requested rows (without ``config.models``: every row that applies to the
+    data described by ``info``, `default_rows`), and ``{row: reason}`` for rows that cannot
+    run here."""
+    models = config.models
+    if models is None and info is not None:
+        models = default_rows(n_days=int(info["n_days"]), continuous=bool(info["continuous"]))
+    return build_specs(models, config.resolved_preset(), config.epochs)
 
 
 def _settings_hash(config: BenchmarkConfig) -> str:
@@ -208,7 +221,7 @@ def run_benchmark(
         read_options=config.read_options,
     )
     protocols = _protocols_for(config, info)
-    specs, skipped = model_specs(config)
+    specs, skipped = model_specs(config, info)
     for name, why in skipped.items():
         log(f"skipping {name}: {why}")
     settings = _settings_hash(config)

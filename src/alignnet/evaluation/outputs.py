@@ -96,7 +96,7 @@ def write_outputs(
         "model", "protocol", "seed", "fold", "task", "test", "test_day", "days_apart", "shots",
         "n_train_windows", "n_test_windows", "r2", "pcc", "bits_per_spike", "fr_error",
         "bits_per_spike_vs_train_mean", "psth_r2", "ceiling_pcc", "ceiling_bits_per_spike",
-        "pcc_of_ceiling", "bits_of_ceiling", "decodability",
+        "pcc_of_ceiling", "bits_of_ceiling", "decodability", "note",
     ]  # fmt: skip
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")

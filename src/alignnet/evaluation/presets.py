@@ -19,6 +19,7 @@ from alignnet.models.baselines import BASELINES, NEURAL
 from alignnet.models.contract import Estimator
 from alignnet.names import (
     ALIGNED_ROW,
+    ALIGNMENT_ROWS,
     CROSS_DAY,
     DEFAULT_MODELS,
     FEW_SHOT,
@@ -77,8 +78,22 @@ _STANDARD = BenchmarkPreset(
 #: ``standard``: the same data with longer training, two tuning settings, five few-shot points
 #: and two cross-day folds; also the preset for recordings on disk. ``reach``: ``standard``'s
 #: sizes on a different data regime (one day of centre-out hand reaching, 100 sorted units, hand
-#: velocity; `alignnet.data.synthetic.reach`). ``paper``: the paper-sized synthetic data (22
+#: velocity; `alignnet.data.synthetic.reach`); ``reach-position`` and ``reach-emg``: the same
+#: with hand position or EMG-like envelopes as the behaviour; ``reach-days`` /
+#: ``reach-position-days``: ``demo``'s sizes on three drifting days of it. ``paper``: the paper-sized synthetic data (22
 #: days), four tuning settings, three cross-day folds.
+_DEMO = BenchmarkPreset(
+    data_preset="demo",
+    epochs=15,
+    batch_size=32,
+    n_configs=1,
+    pretrain_epochs=5,
+    finetune_epochs=8,
+    shots=(0, 25, 100),
+    cross_day_folds=1,
+    single_day_days=2,
+)
+
 PRESETS: dict[str, BenchmarkPreset] = {
     "tiny": BenchmarkPreset(
         data_preset="tiny",
@@ -90,19 +105,14 @@ PRESETS: dict[str, BenchmarkPreset] = {
         alignnet_overrides={"widths": (16, 16), "latent_width": 16, "batch_size": 16},
         shots=(0, 5),
     ),
-    "demo": BenchmarkPreset(
-        data_preset="demo",
-        epochs=15,
-        batch_size=32,
-        n_configs=1,
-        pretrain_epochs=5,
-        finetune_epochs=8,
-        shots=(0, 25, 100),
-        cross_day_folds=1,
-        single_day_days=2,
-    ),
+    "demo": _DEMO,
     "standard": _STANDARD,
     "reach": replace(_STANDARD, data_preset="reach"),  # standard's sizes on the reach data
+    "reach-position": replace(_STANDARD, data_preset="reach-position"),
+    "reach-emg": replace(_STANDARD, data_preset="reach-emg"),
+    # demo's sizes on three drifting days of the reach regime (cross-day, days-apart)
+    "reach-days": replace(_DEMO, data_preset="reach-days"),
+    "reach-position-days": replace(_DEMO, data_preset="reach-position-days"),
     "paper": BenchmarkPreset(
         data_preset="paper",
         epochs=100,
@@ -211,6 +221,16 @@ def _budget(entry: RowEntry, preset: BenchmarkPreset, epochs: Callable[[int], in
     if entry.budget == "neural":
         return {"epochs": epochs(preset.epochs), "batch_size": preset.batch_size}
     return {}
+
+
+def default_rows(*, n_days: int, continuous: bool) -> tuple[str, ...]:
+    """The rows a benchmark runs when none are named: `DEFAULT_MODELS`, and on data of several
+    days (not one continuous recording) also `ALIGNMENT_ROWS` (AlignNet-aligned and the
+    stabilised baselines FA+Procrustes and CCA-align), whose protocols test days a model was
+    not trained on."""
+    if n_days > 1 and not continuous:
+        return DEFAULT_MODELS + ALIGNMENT_ROWS
+    return DEFAULT_MODELS
 
 
 def build_specs(

@@ -65,19 +65,38 @@ def score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.ndar
     """Metrics of one prediction: decode R^2 / Pearson r; simulate: see `simulation_scores`.
 
     A prediction that is constant in every dimension has no Pearson r (NaN, shown as "-").
+    A test set whose behaviour (decode) or spikes (simulate) are constant in every dimension
+    has no R² (NaN); its ``"note"`` says so (``NO_VARIANCE``; e.g. an animal at rest, or
+    tracking lost for the whole test split).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of all-NaN -> NaN
         return _score(task, test, pred, train_mean_counts)
 
 
+#: Why a test set's R² is NaN when its target never varies.
+NO_VARIANCE = {
+    DECODE: "test behaviour has no variance (R² undefined)",
+    SIMULATE: "test spikes have no variance (R² undefined)",
+}
+
+
+def _no_variance(target: np.ndarray) -> bool:
+    """True when every dimension of ``[N, D, L]`` is constant over windows and bins."""
+    flat = np.moveaxis(np.asarray(target, dtype=np.float64), 1, -1).reshape(-1, target.shape[1])
+    return bool(np.all(np.ptp(flat, axis=0) == 0)) if flat.size else True
+
+
 def _score(task: str, test: Windows, pred: np.ndarray, train_mean_counts: np.ndarray) -> dict:
+    target = test.behavior if task == DECODE else test.spikes
+    note = {"note": NO_VARIANCE[task]} if _no_variance(target) else {}
     if task == DECODE:
         return {
             "r2": metrics.r2_score(test.behavior, pred),
             "pcc": metrics.pearson_r(test.behavior, pred),
+            **note,
         }
-    return simulation_scores(test, pred, train_mean_counts)
+    return {**simulation_scores(test, pred, train_mean_counts), **note}
 
 
 def val_score(task: str, val: Windows, pred: np.ndarray) -> float:

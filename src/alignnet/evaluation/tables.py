@@ -294,9 +294,13 @@ ROW_REFERENCES: dict[str, str] = {
 }
 
 
-def skipped_markdown(cells: Sequence[dict[str, Any]]) -> str:
+def skipped_markdown(
+    cells: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]] = ()
+) -> str:
     """The folds and test sets a model could not be scored on, with the reason (e.g. days whose
-    sorted units differ, for a model that needs the same channels every day)."""
+    sorted units differ, for a model that needs the same channels every day), and the scored
+    test sets whose metric is undefined (a record's ``note``, e.g. test behaviour with no
+    variance: R² NaN)."""
     lines = []
     for cell in cells:
         reasons: dict[str, int] = {}
@@ -304,9 +308,16 @@ def skipped_markdown(cells: Sequence[dict[str, Any]]) -> str:
             reasons[item["why"]] = reasons.get(item["why"], 0) + 1
         for why, n in reasons.items():
             lines.append(f"| {cell['model']} | {cell['protocol']} | {n} | {why} |")
+    noted: dict[tuple[str, str, str], int] = {}
+    for r in records:
+        if r.get("note"):
+            key = (r["model"], r["protocol"], f"{r['task']}: {r['note']}")
+            noted[key] = noted.get(key, 0) + 1
+    lines += [f"| {m} | {p} | {n} | {why} |" for (m, p, why), n in noted.items()]
     if not lines:
         return ""
-    return "\n".join(["| model | protocol | not scored | why |", "|---|---|---|---|", *lines])
+    header = "| model | protocol | test sets | why not scored, or why the score is undefined |"
+    return "\n".join([header, "|---|---|---|---|", *lines])
 
 
 def write_table1(
@@ -371,9 +382,9 @@ def write_table1(
             "",
             table,
         ]
-    table = skipped_markdown(cells)
+    table = skipped_markdown(cells, records)
     if table:
-        parts += ["", "## Not scored", "", table]
+        parts += ["", "## Not scored or undefined", "", table]
     named = [m for m in ROW_REFERENCES if any(r["model"] == m for r in records)]
     if named:
         parts += ["", "## Rows not in the paper", ""]

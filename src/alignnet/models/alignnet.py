@@ -5,7 +5,9 @@ Two autoencoders with no shared weights and a contrastive module:
   or ReLU, in one of two layouts (see `alignnet.config.ModelConfig.snn_layout`);
 - behaviour autoencoder: a per-bin MLP lifts ``[B, D, L]`` to ``[B, C, L]`` (the spike width,
   so both latents and all skip features have the same shapes), the same U-Net shape with ReLU,
-  and a per-bin linear read-out back to D;
+  and a per-bin linear read-out back to D; the behaviour decoder starts with a temporal
+  context module at the bottleneck (`alignnet.models.context`, ``ModelConfig.context``) so
+  that slow behaviour (position, EMG) can depend on what happened seconds earlier;
 - projection heads: latent pooled over time (and channels in the 2-D layout), MLP,
   L2-normalised ``[B, E]`` embeddings for the symmetric InfoNCE.
 
@@ -32,6 +34,7 @@ from torch import nn
 
 from alignnet.config import ModelConfig
 from alignnet.models.activations import make_activation
+from alignnet.models.context import TemporalContext
 from alignnet.models.day_adapters import DayAdapters
 from alignnet.models.losses import LearnableTemperature
 from alignnet.models.unet import UNetDecoder, UNetEncoder
@@ -102,6 +105,9 @@ class AlignNetModel(nn.Module):
         self.behavior_encoder = UNetEncoder(
             unet_in, config.widths, config.latent_width, make_act=nn.ReLU, **shape
         )
+        self.behavior_context = TemporalContext(
+            config.latent_width, kind=config.context, causal=config.causal
+        )
         self.behavior_decoder = UNetDecoder(
             unet_in, config.widths, config.latent_width, make_act=nn.ReLU, **shape
         )
@@ -166,8 +172,10 @@ class AlignNetModel(nn.Module):
         return self._spike_out(self.spike_decoder(h, skips))
 
     def decode_behavior(self, h: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
-        """Behaviour decoder: ``[B, D, L]`` in normalised behaviour units."""
-        return self.behavior_readout(self._behavior_out(self.behavior_decoder(h, skips)))
+        """Behaviour decoder (bottleneck context, then the U-Net decoder): ``[B, D, L]`` in
+        normalised behaviour units."""
+        y = self.behavior_decoder(self.behavior_context(h), skips)
+        return self.behavior_readout(self._behavior_out(y))
 
     def _pool(self, h: torch.Tensor) -> torch.Tensor:
         return h.flatten(2).mean(dim=2)

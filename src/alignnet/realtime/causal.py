@@ -7,6 +7,8 @@ recomputing a window:
 
 - every kernel-3 convolution keeps its last 3 input vectors (a shift buffer, zeros before
   the stream began: the batch model's left zero-padding);
+- the behaviour decoder's bottleneck context (`alignnet.models.context`, ``"tcn"``) keeps the
+  last ``2 d + 1`` bottleneck steps of each dilated block;
 - every LIF layer keeps its membrane potential (eq. 10-12, the eager loop's expression in
   float32, so a layer fed the same currents gives identical spikes);
 - U-Net level l (resolution 1/2^l) steps only on bins t with ``t % 2**l == 0``: its pooling
@@ -98,6 +100,42 @@ class _ReLU:
 
     def step(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, np.float32(0.0))
+
+
+class _Dilated:
+    """A causal `alignnet.models.context.DilatedBlock`, one bottleneck step at a time:
+    ``x + W_out relu(W_0 x[j-2d] + W_1 x[j-d] + W_2 x[j] + b) + b_out``."""
+
+    def __init__(self, block: nn.Module) -> None:
+        w = _np(block.conv.weight)  # [O, I, 3]
+        self.taps = tuple(np.ascontiguousarray(w[:, :, k]).astype(np.float32) for k in range(3))
+        self.bias = _np(block.conv.bias).astype(np.float32)
+        self.out_w = _np(block.out.weight)[:, :, 0].astype(np.float32)
+        self.out_b = _np(block.out.bias).astype(np.float32)
+        self.dilation = int(block.dilation)
+        self.history = np.zeros((2 * self.dilation + 1, w.shape[1]), dtype=np.float32)
+
+    def reset(self) -> None:
+        self.history.fill(0.0)
+
+    def step(self, x: np.ndarray) -> np.ndarray:
+        self.history[:-1] = self.history[1:]
+        self.history[-1] = x
+        d, h = self.dilation, self.history
+        pre = self.taps[0] @ h[0] + self.taps[1] @ h[d] + self.taps[2] @ h[2 * d] + self.bias
+        return x + self.out_w @ np.maximum(pre, np.float32(0.0)) + self.out_b
+
+
+def _context_steps(net: nn.Module) -> list[_Dilated]:
+    """The behaviour decoder's bottleneck context as steppable blocks (none: empty list)."""
+    context = getattr(net, "behavior_context", None)
+    if context is None or context.kind == "none":
+        return []
+    if context.kind != "tcn":
+        raise CheckpointError(
+            f"incremental streaming supports the 'tcn' and 'none' contexts, not {context.kind!r}"
+        )
+    return [_Dilated(block) for block in context.blocks]
 
 
 def _fold_conv_bn(conv: nn.Module, bn: nn.Module) -> tuple[np.ndarray, np.ndarray]:
@@ -219,6 +257,7 @@ class CausalStreamingDecoder:
         bottleneck = enc.bottleneck[0]
         self._bottleneck_w = _np(bottleneck.weight)[:, :, 0].astype(np.float32)
         self._bottleneck_b = _np(bottleneck.bias).astype(np.float32)
+        self._context = _context_steps(net)
         # Decoder: dec.ups[i] / dec.blocks[i] serve level K-1-i.
         self._dec = [_Block(block) for block in reversed(list(dec.blocks))]
         self._up = []
@@ -257,6 +296,8 @@ class CausalStreamingDecoder:
 
     def reset(self) -> None:
         """Forget every bin received: convolution buffers to zero, membranes to rest."""
+        for step in self._context:
+            step.reset()
         for block in (*self._enc, *self._dec):
             block.reset()
             if block.trace is not None:
@@ -293,7 +334,10 @@ class CausalStreamingDecoder:
         if t % (1 << k) == 0:
             pooled = np.maximum(self._enc_prev[k - 1], self._enc_cur[k - 1])
             latent = self._bottleneck_w @ pooled + self._bottleneck_b
-            self._latent = np.maximum(latent, np.float32(0.0))
+            latent = np.maximum(latent, np.float32(0.0))
+            for step in self._context:  # the behaviour decoder's bottleneck context
+                latent = step.step(latent)
+            self._latent = latent
         for level in range(k - 1, -1, -1):  # decoder, coarse to fine
             if t % (1 << level):
                 continue

@@ -4,7 +4,8 @@ This generator is deliberately unlike the project's own multi-day joystick gener
 (`alignnet.data.synthetic.generate`), on which AlignNet's defaults were tuned. It follows the
 description of an independent recording (issue 14): a monkey moves a manipulandum between a
 centre target and one of 8 targets on an 8 cm circle; ~100 sorted units; behaviour is the hand
-*velocity* sampled at 1 kHz.
+*velocity* sampled at 1 kHz, or (``behavior=``) the hand position or EMG-like envelopes
+(`alignnet.data.synthetic.reach_behavior`; presets ``reach-position``, ``reach-emg``).
 
 Trial (times relative to the trial start): centre hold -> target on (instructed delay) -> go
 cue -> reaction time -> minimum-jerk reach of 0.3-0.6 s -> target hold -> return to the centre.
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alignnet.data.session import Session, SessionMeta, Trials
+from alignnet.data.synthetic.reach_behavior import recorded_behavior
 from alignnet.data.synthetic.reach_config import ReachConfig
 from alignnet.errors import DataError
 
@@ -288,6 +290,14 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
         )
         spikes.append(samples / fs)
 
+    behavior, names, unit = recorded_behavior(
+        cfg.behavior,
+        position=pos,
+        velocity=vel,
+        dt=dt,
+        reference_speed_cm_s=cfg.reference_speed_cm_s,
+        target_distance_cm=cfg.target_distance_cm,
+    )
     trials = Trials(
         start=plan.start,
         stop=plan.stop,
@@ -307,8 +317,8 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
         day=day,
         date=date.isoformat(),
         channel_ids=[f"unit{i:03d}" for i in range(cfg.n_units)],
-        behavior_names=["vx", "vy"],
-        behavior_unit="cm/s",
+        behavior_names=names,
+        behavior_unit=unit,
         spike_sampling_rate_hz=fs,
         source=f"alignnet synthetic reach generator (seed {seed}, day {day})",
         extra={"generator": "alignnet.data.synthetic.reach", "seed": int(seed), "day": day},
@@ -316,7 +326,7 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
     session = Session(
         t_start=0.0,
         t_stop=float(n * dt),
-        behavior=vel,
+        behavior=behavior,
         behavior_times=times,
         trials=trials,
         meta=meta,

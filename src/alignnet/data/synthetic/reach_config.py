@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from alignnet.data.synthetic.reach_behavior import REACH_BEHAVIORS
 from alignnet.errors import DataError
 
 
@@ -47,6 +48,9 @@ class ReachConfig:
         day_baseline_sd, day_rotation_deg: day-to-day drift (log baseline step, preferred
             direction step); unused with one day.
         subject, start_date: metadata.
+        behavior: what the session records as behaviour (`REACH_BEHAVIORS`): hand
+            ``"velocity"`` (cm/s), hand ``"position"`` (cm) or ``"emg"`` (four EMG-like
+            envelopes); the spikes do not depend on it.
     """
 
     n_days: int = 1
@@ -83,6 +87,7 @@ class ReachConfig:
     day_rotation_deg: float = 10.0
     subject: str = "synthetic-reach"
     start_date: str = "2025-06-02"
+    behavior: str = "velocity"
 
     def __post_init__(self) -> None:
         checks = [
@@ -93,6 +98,7 @@ class ReachConfig:
             (self.baseline_range_hz[0] > 0, "baseline_range_hz", "must be > 0"),
             (self.lead_range_s[0] >= 0, "lead_range_s", "must be >= 0"),
             (self.rate_dt_s > 0, "rate_dt_s", "must be > 0"),
+            (self.behavior in REACH_BEHAVIORS, "behavior", f"must be one of {REACH_BEHAVIORS}"),
         ]
         for ok, name, problem in checks:
             if not ok:
@@ -117,6 +123,10 @@ class ReachConfig:
 REACH_PRESETS: dict[str, ReachConfig] = {
     "reach": ReachConfig(),
     "reach-tiny": ReachConfig(trials_per_day=50, n_units=24),
+    "reach-position": ReachConfig(behavior="position"),
+    "reach-emg": ReachConfig(behavior="emg"),
+    "reach-days": ReachConfig(n_days=3),
+    "reach-position-days": ReachConfig(n_days=3, behavior="position"),
 }
 
 
