@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from alignnet.errors import CheckpointError
-from alignnet.names import LIF, NEURONS, Neuron, SnnLayout
+from alignnet.names import CONTEXT_KINDS, LIF, NEURONS, ContextKind, Neuron, SnnLayout
 
 
 @dataclass
@@ -73,7 +73,7 @@ class ModelConfig:
     per_day_readin: bool = False
     neuron_kw: dict[str, Any] = field(default_factory=dict)
     causal: bool | None = None
-    context: str = "tcn"
+    context: ContextKind = "tcn"
 
     def __post_init__(self) -> None:
         self.causal = self.snn_layout == "temporal" if self.causal is None else bool(self.causal)
@@ -84,8 +84,8 @@ class ModelConfig:
             raise ValueError(f"neuron must be {', '.join(NEURONS)}, got {self.neuron!r}")
         if self.snn_layout not in ("temporal", "2d"):
             raise ValueError(f"snn_layout must be temporal or 2d, got {self.snn_layout!r}")
-        if self.context not in ("none", "tcn", "gru"):
-            raise ValueError(f"context must be none, tcn or gru, got {self.context!r}")
+        if self.context not in CONTEXT_KINDS:
+            raise ValueError(f"context must be {', '.join(CONTEXT_KINDS)}, got {self.context!r}")
         if self.causal and self.snn_layout != "temporal":
             raise ValueError("causal=True needs snn_layout='temporal'")
         if not self.widths:

@@ -28,6 +28,9 @@ RELU: Final = "relu"
 Neuron = Literal["lif", "bitplane", "relu"]
 NEURONS: tuple[Neuron, ...] = get_args(Neuron)
 #: How the spike branch's spiking layers see time (``ModelConfig.snn_layout``).
+#: Temporal context at the behaviour decoder's bottleneck (`alignnet.models.context`).
+ContextKind = Literal["none", "tcn", "gru"]
+CONTEXT_KINDS: tuple[ContextKind, ...] = get_args(ContextKind)
 SnnLayout = Literal["temporal", "2d"]
 SNN_LAYOUTS: tuple[SnnLayout, ...] = get_args(SnnLayout)
 #: AlignNet recipes (``alignnet.config.ARCHS``): this version's and the paper reading.
@@ -104,7 +107,7 @@ __all__ = [
     "ARCH_NAMES", "Arch", "CHANNEL_POLICIES", "ChannelPolicy", "EXPORT_FORMATS", "ExportFormat",
     "FALCON_TASKS", "FalconTaskName", "ONNX_EXPORTERS", "OnnxExporter", "PRESET_NAMES", "Preset",
     "Protocol", "SNN_LAYOUTS", "SnnLayout", "TASK_NAMES",
-    "ALIGNED_ROW", "ALIGNMENT_ROWS", "ALIGNNET_BACKED_ROWS", "ALIGNNET_ROWS", "ALL_MODELS",
+    "ALIGNED_ROW", "ALIGNMENT_ROWS", "CONTEXT_KINDS", "ContextKind", "ALIGNNET_BACKED_ROWS", "ALIGNNET_ROWS", "ALL_MODELS",
     "BASELINE_ROWS", "BITPLANE", "CONTIGUOUS", "CROSS_DAY",
     "DAYS_APART", "DECODE", "DEFAULT_MODELS", "FEATURED_ORDER", "FEW_SHOT", "LIF", "NEURONS",
     "Neuron", "OPTIONAL_ROWS", "PROTOCOLS", "RELU", "ROW_OF_NEURON", "SIMULATE", "SINGLE_DAY",

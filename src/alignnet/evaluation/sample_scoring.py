@@ -11,6 +11,7 @@ synthetic data, of the true rates (``truth_*``).
 from __future__ import annotations
 
 import warnings
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -19,6 +20,16 @@ from alignnet.evaluation import metrics
 from alignnet.evaluation.spike_stats import spike_statistics
 from alignnet.models.contract import Estimator
 from alignnet.names import DECODE
+
+
+@runtime_checkable
+class NewDaySimulator(Protocol):
+    """A model that can align a new day's read-out on its unlabelled spikes."""
+
+    def knows_simulation_day(self, day: int) -> bool: ...
+
+    def align_for_simulation(self, windows: Windows) -> None: ...
+
 
 SAMPLE_SEED_OFFSET = 7919
 
@@ -48,6 +59,8 @@ def align_for_simulation(model: Estimator, test: Windows) -> tuple[Windows, int 
     """For a model that aligns new days: if it has no read-out for the test day, align it on
     the unlabelled spikes of the first half of the day's test trials and return the second
     half to score (and the number of windows aligned on); else ``(test, None)``."""
+    if not isinstance(model, NewDaySimulator):
+        raise TypeError(f"{type(model).__name__} cannot align a new day for simulation")
     day = int(test.days[0])
     if model.knows_simulation_day(day):
         return test, None
@@ -96,7 +109,7 @@ def sample_scores(
     sampler, and ``truth_stats_*`` / ``truth_decodability`` of Poisson samples of the rates
     that drew the spikes (``latent_rates``, else ``true_rates``) where they exist."""
     seed = int(seed) + SAMPLE_SEED_OFFSET
-    kw = {"bin_s": test.bin_s, "target": test.target}
+    kw: dict[str, Any] = {"bin_s": test.bin_s, "target": test.target}
     sample = draw_samples(model, test, rates, seed=seed)
     out = {f"stats_{k}": v for k, v in spike_statistics(test.spikes, sample, **kw).items()}
     out.update(decodability(decoder, test, sample))

@@ -159,7 +159,9 @@ def simulation_records(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
         key = (r["protocol"], r["fold"], r["test"])
         if "ceiling_pcc" in r and key not in seen:
             seen.add(key)
-            truth = {k: r[k] for k in ("protocol", "seed", "fold", "task", "test") if k in r}
+            truth: dict[str, Any] = {
+                k: r[k] for k in ("protocol", "seed", "fold", "task", "test") if k in r
+            }
             truth.update(
                 model=TRUE_RATES_ROW,
                 pcc=r["ceiling_pcc"],

@@ -106,7 +106,7 @@ class AlignNetModel(nn.Module):
             unet_in, config.widths, config.latent_width, make_act=nn.ReLU, **shape
         )
         self.behavior_context = TemporalContext(
-            config.latent_width, kind=config.context, causal=config.causal
+            config.latent_width, kind=config.context, causal=bool(config.causal)
         )
         self.behavior_decoder = UNetDecoder(
             unet_in, config.widths, config.latent_width, make_act=nn.ReLU, **shape

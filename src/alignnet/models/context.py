@@ -20,14 +20,13 @@ runs each row H on its own).
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-ContextKind = Literal["none", "tcn", "gru"]
-CONTEXTS: tuple[str, ...] = ("none", "tcn", "gru")
+from alignnet.names import CONTEXT_KINDS as CONTEXTS
+from alignnet.names import ContextKind
+
 TCN_DILATIONS: tuple[int, ...] = (1, 2, 4, 8)
 
 
@@ -37,10 +36,12 @@ class DilatedBlock(nn.Module):
 
     def __init__(self, width: int, *, dilation: int, causal: bool) -> None:
         super().__init__()
-        self.dilation, self.causal = dilation, causal
+        self.dilation: int = dilation
+        self.causal = causal
         self.conv = nn.Conv1d(width, width, kernel_size=3, dilation=dilation)
         self.out = nn.Conv1d(width, width, kernel_size=1)
         nn.init.zeros_(self.out.weight)
+        assert self.out.bias is not None
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -189,7 +189,7 @@ def fit_day_gains(
     counts: np.ndarray,
     days: np.ndarray,
     *,
-    widths: dict,
+    widths: dict[int, int],
     segment_bins: int = 0,
 ) -> dict[int, SharedGain]:
     """`SharedGain` of each day in ``days`` (its own channels, ``widths[day]``), plus a

@@ -45,6 +45,7 @@ from alignnet.realtime.stats import (
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
+    from alignnet.models.context import DilatedBlock
 
 
 def _np(t: torch.Tensor | nn.Module | None) -> np.ndarray:
@@ -106,13 +107,14 @@ class _Dilated:
     """A causal `alignnet.models.context.DilatedBlock`, one bottleneck step at a time:
     ``x + W_out relu(W_0 x[j-2d] + W_1 x[j-d] + W_2 x[j] + b) + b_out``."""
 
-    def __init__(self, block: nn.Module) -> None:
+    def __init__(self, block: DilatedBlock) -> None:
         w = _np(block.conv.weight)  # [O, I, 3]
         self.taps = tuple(np.ascontiguousarray(w[:, :, k]).astype(np.float32) for k in range(3))
+        assert block.conv.bias is not None and block.out.bias is not None
         self.bias = _np(block.conv.bias).astype(np.float32)
         self.out_w = _np(block.out.weight)[:, :, 0].astype(np.float32)
         self.out_b = _np(block.out.bias).astype(np.float32)
-        self.dilation = int(block.dilation)
+        self.dilation = block.dilation
         self.history = np.zeros((2 * self.dilation + 1, w.shape[1]), dtype=np.float32)
 
     def reset(self) -> None:

@@ -12,6 +12,7 @@ no per-unit truth is stored: the session then has no true rates.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,8 @@ def write_truth_sidecar(session: Session, nwb_path: str | Path, *, overwrite: bo
     path = truth_path(nwb_path)
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **{k: np.asarray(gt[k]) for k in _KEYS})
+            arrays: dict[str, Any] = {k: np.asarray(gt[k]) for k in _KEYS}
+            np.savez_compressed(handle, **arrays)
     return path
 
 

@@ -279,7 +279,7 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
         counts[take].transpose(0, 2, 1) if len(starts) else np.zeros((0, counts.shape[1], length))
     )
     beh = behavior[take].transpose(0, 2, 1) if len(starts) else np.zeros((0, len(names), length))
-    truth = {}
+    truth: dict[str, Any] = {}
     for name, key in (("true_rates", "channel_rate"), ("latent_rates", "channel_rate_latent")):
         rates = bin_session_true_rates(session, edges, key=key)
         if rates is not None:
