@@ -204,7 +204,7 @@ def fit_day_gains(
     pooled_k, pooled_r = [], []
     for d in np.unique(days).tolist():
         sel = days == d
-        n = int(widths.get(int(d), counts.shape[1]))
+        n = widths[int(d)] if int(d) in widths else int(counts.shape[1])
         rates = simulate(behavior[sel], int(d))
         gains[int(d)] = fit_shared_gain(counts[sel, :n], rates[:, :n], segment_bins=segment_bins)
         pooled_k.append(counts[sel, :n])
