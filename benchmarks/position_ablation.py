@@ -57,6 +57,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "overrides": {"context": "none"},
     },
     "context tcn, finetune epochs x3": {"_finetune_epochs": 3.0, "overrides": {"context": "tcn"}},
+    "context tcn, causal, finetune epochs x3": {
+        "causal": True,
+        "_finetune_epochs": 3.0,
+        "overrides": {"context": "tcn"},
+    },
     "context tcn, finetune min 600 steps": {
         "overrides": {"context": "tcn", "finetune.min_steps": 600}
     },
