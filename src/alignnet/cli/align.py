@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import EPOCHS, SEED, channels_option, refuse_existing
+from alignnet.cli.options import EPOCHS, SEED, channels_option, refuse_existing, value_option
 
 
 def new_day_index(model, sessions, day: int | None) -> int:
@@ -37,15 +37,15 @@ def refuse_training_day(model, day: int) -> None:  # AlignNet
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
 @click.argument("new_day", type=click.Path(exists=True))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Aligned checkpoint.")
-@click.option(
+@value_option(
     "--day",
     type=click.IntRange(min=0),
     default=None,
     help="Day index of the new recording (default: its calendar day from the checkpoint's "
     "day 0, from the file's session_start_time).",
 )
-@click.option("--epochs", type=EPOCHS, default=None, help="Alignment epochs (1..100000).")
-@click.option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
+@value_option("--epochs", type=EPOCHS, default=None, help="Alignment epochs (1..100000).")
+@value_option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @channels_option
 def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> None:

@@ -12,6 +12,7 @@ from alignnet.cli.options import (
     FiniteFloat,
     channels_option,
     choice_option,
+    value_option,
 )
 from alignnet.names import ALL_MODELS as MODEL_NAMES
 from alignnet.names import ARCH_NAMES, PRESET_NAMES
@@ -118,38 +119,30 @@ def _read_options() -> dict:
     required=True,
     help="Output folder; finished cells found there are reused (resume).",
 )
-@click.option(
+@value_option(
     "--epochs-scale",
     type=FiniteFloat(positive=True, maximum=1000.0),
     default=1.0,
-    show_default=True,
     help="Multiply every epoch count (e.g. 0.5 for a quicker run).",
 )
-@click.option(
-    "--data-seed", type=SEED, default=0, show_default=True, help="Seed of the synthetic generator."
+@value_option("--data-seed", type=SEED, default=0, help="Seed of the synthetic generator.")
+@value_option(
+    "--threads", type=click.IntRange(min=1), default=1, help="torch CPU threads per process."
 )
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="torch CPU threads per process.",
-)
-@click.option(
+@value_option(
     "--jobs",
     type=click.IntRange(min=1),
     default=1,
-    show_default=True,
     help="Cells run at once, each in its own process (jobs x threads <= cores); "
     "the numbers do not depend on it.",
 )
-@click.option(
+@value_option(
     "--cross-day-folds",
     type=POSITIVE_INT,
     default=None,
     help="Override the preset's cross-day folds.",
 )
-@click.option(
+@value_option(
     "--single-day-days",
     type=POSITIVE_INT,
     default=None,
@@ -160,7 +153,7 @@ def _read_options() -> dict:
     default=None,
     help="Override the few-shot points: labelled trials of the new day, e.g. 0,10,25,50.",
 )
-@click.option(
+@value_option(
     "--tuning-budget",
     type=POSITIVE_INT,
     default=None,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from alignnet.cli.options import SEED, FiniteFloat, choice_option, refuse_existing
+from alignnet.cli.options import SEED, FiniteFloat, choice_option, refuse_existing, value_option
 from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
 
 FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
@@ -34,79 +34,53 @@ if TYPE_CHECKING:
     help="Raw format; detected from the path if omitted.",
 )
 @click.option("--dtype", default=None, help="Plain binary: sample type, e.g. int16.")
-@click.option(
+@value_option(
     "--n-channels",
     type=click.IntRange(1, MAX_CHANNELS),
     default=None,
     help="Plain binary: channels per frame.",
 )
-@click.option(
+@value_option(
     "--rate-hz",
     type=FiniteFloat(positive=True),
     default=None,
     help="Plain binary: sampling rate, Hz.",
 )
-@click.option(
-    "--gain-uv",
-    type=FiniteFloat(),
-    default=1.0,
-    show_default=True,
-    help="Plain binary: uV per unit.",
+@value_option("--gain-uv", type=FiniteFloat(), default=1.0, help="Plain binary: uV per unit.")
+@value_option("--offset-uv", type=FiniteFloat(), default=0.0, help="Plain binary: uV offset.")
+@value_option(
+    "--t-start", type=FiniteFloat(), default=0.0, help="Plain binary: time of sample 0, s."
 )
-@click.option(
-    "--offset-uv",
-    type=FiniteFloat(),
-    default=0.0,
-    show_default=True,
-    help="Plain binary: uV offset.",
-)
-@click.option(
-    "--t-start",
-    type=FiniteFloat(),
-    default=0.0,
-    show_default=True,
-    help="Plain binary: time of sample 0, s.",
-)
-@click.option(
+@value_option(
     "--behavior",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Behaviour: CSV (time column + values), NWB or .mat, on the recording's clock.",
 )
-@click.option(
+@value_option(
     "--trials",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Trial table CSV: start, stop [, target, success].",
 )
-@click.option(
-    "--chunk-s",
-    type=FiniteFloat(positive=True),
-    default=10.0,
-    show_default=True,
-    help="Detection chunk length, s.",
+@value_option(
+    "--chunk-s", type=FiniteFloat(positive=True), default=10.0, help="Detection chunk length, s."
 )
-@click.option(
+@value_option(
     "--threshold",
     type=FiniteFloat(positive=True),
     default=4.5,
-    show_default=True,
     help="Threshold, x MAD noise sigma.",
 )
 @choice_option("--sign", choices=["neg", "pos", "both"], default="neg")
-@click.option("--dead-time-ms", type=FiniteFloat(minimum=0.0), default=1.0, show_default=True)
-@click.option(
-    "--seed",
-    type=SEED,
-    default=0,
-    show_default=True,
-    help="Seed of the noise-estimation segment positions.",
+@value_option("--dead-time-ms", type=FiniteFloat(minimum=0.0), default=1.0)
+@value_option(
+    "--seed", type=SEED, default=0, help="Seed of the noise-estimation segment positions."
 )
-@click.option(
+@value_option(
     "--units",
     type=click.Choice(["crossings", "sorted", "both"]),
     default="crossings",
-    show_default=True,
     help="Event files (.nev, .plx): threshold crossings per electrode (every sort code but "
     "255 = noise), sorted units (codes 1-254) as channels, or both.",
 )
@@ -116,7 +90,7 @@ if TYPE_CHECKING:
     help="Event files: behaviour from these analog channels of the .ns2/.ns3 next to the "
     ".nev (comma-separated labels, e.g. ainp1,ainp2).",
 )
-@click.option(
+@value_option(
     "--nwb",
     "nwb_out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -124,7 +98,7 @@ if TYPE_CHECKING:
     help="Also write the session as NWB here.",
 )
 @click.option("--subject", default="unknown", show_default=True)
-@click.option("--day", type=click.IntRange(0, MAX_DAYS - 1), default=0, show_default=True)
+@value_option("--day", type=click.IntRange(0, MAX_DAYS - 1), default=0)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def import_raw(

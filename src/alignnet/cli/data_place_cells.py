@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import POSITIVE_FLOAT, SEED
+from alignnet.cli.options import POSITIVE_FLOAT, SEED, value_option
 
 
 @click.command("place-cells")
@@ -18,18 +18,17 @@ from alignnet.cli.options import POSITIVE_FLOAT, SEED
     required=True,
     help="Output folder (day00.nwb).",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option("--minutes", type=POSITIVE_FLOAT, default=10.0, show_default=True)
-@click.option("--units", "n_units", type=click.IntRange(min=1), default=40, show_default=True)
+@value_option("--seed", type=SEED, default=0)
+@value_option("--minutes", type=POSITIVE_FLOAT, default=10.0)
+@value_option("--units", "n_units", type=click.IntRange(min=1), default=40)
 @click.option("--track", is_flag=True, help="A 1-D linear track instead of the 2-D arena.")
-@click.option(
+@value_option(
     "--dropouts",
     type=click.Choice(["nan", "zero"]),
     default="nan",
-    show_default=True,
     help="How the tracker writes a lost frame (zero: read with --missing-value 0).",
 )
-@click.option(
+@value_option(
     "--px-per-cm", type=POSITIVE_FLOAT, default=None, help="Position in pixels (default cm)."
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing day00.nwb.")

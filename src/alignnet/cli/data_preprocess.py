@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alignnet.cli.options import SEED, FiniteFloat, channels_option, choice_option, refuse_existing
+from alignnet.cli.options import (
+    SEED,
+    FiniteFloat,
+    channels_option,
+    choice_option,
+    refuse_existing,
+    value_option,
+)
 from alignnet.names import ChannelPolicy
 from alignnet.utils.limits import MAX_WINDOW_BINS
 
@@ -26,18 +33,11 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Windows file to write (.npz).",
 )
-@click.option(
-    "--bin-ms",
-    type=FiniteFloat(positive=True),
-    default=20.0,
-    show_default=True,
-    help="Bin width, ms.",
-)
-@click.option(
+@value_option("--bin-ms", type=FiniteFloat(positive=True), default=20.0, help="Bin width, ms.")
+@value_option(
     "--window-bins",
     type=click.IntRange(1, MAX_WINDOW_BINS),
     default=100,
-    show_default=True,
     help="Window length, bins.",
 )
 @choice_option(
@@ -46,31 +46,28 @@ if TYPE_CHECKING:
     default="trial",
     help="One window per trial start, or sliding windows inside each trial.",
 )
-@click.option(
+@value_option(
     "--stride-bins",
     type=click.IntRange(1, MAX_WINDOW_BINS),
     default=None,
     help="Step between sliding windows, bins [default: the window length].",
 )
-@click.option(
+@value_option(
     "--trial-offset-ms",
     type=FiniteFloat(),
     default=0.0,
-    show_default=True,
     help="Window start relative to the trial start, ms (trial alignment).",
 )
-@click.option(
+@value_option(
     "--smooth-sigma-bins",
     type=FiniteFloat(minimum=0.0, maximum=MAX_WINDOW_BINS),
     default=1.0,
-    show_default=True,
     help="Gaussian sigma for behaviour smoothing, bins (0: none).",
 )
-@click.option(
+@value_option(
     "--smooth-truncate",
     type=FiniteFloat(positive=True, maximum=100.0),
     default=4.0,
-    show_default=True,
     help="Gaussian kernel half-width, in sigmas.",
 )
 @choice_option(
@@ -91,11 +88,10 @@ if TYPE_CHECKING:
     default="vel",
     help="Behaviour of the .mat recordings: velocity or position.",
 )
-@click.option(
+@value_option(
     "--seed",
     type=SEED,
     default=0,
-    show_default=True,
     help="Recorded in the file; preprocessing itself draws no random numbers.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")

@@ -10,7 +10,14 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import SEED, channels_option, choice_option, parse_days, refuse_existing
+from alignnet.cli.options import (
+    SEED,
+    channels_option,
+    choice_option,
+    parse_days,
+    refuse_existing,
+    value_option,
+)
 from alignnet.names import ChannelPolicy
 
 
@@ -24,7 +31,7 @@ from alignnet.names import ChannelPolicy
     "calendar days 0-30, sorted units with turnover + dead electrodes / slow gain drift), "
     "nwb-tiny (for tests); write these with --format nwb.",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
+@value_option("--seed", type=SEED, default=0, help="Random seed.")
 @click.option(
     "--out",
     "out_dir",

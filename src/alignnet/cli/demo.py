@@ -12,20 +12,20 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import DEVICE, EPOCHS, SEED, choice_option, refuse_existing
+from alignnet.cli.options import DEVICE, EPOCHS, SEED, choice_option, refuse_existing, value_option
 from alignnet.names import NEURONS
 
 
 @click.command("demo")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seeds data and training.")
+@value_option("--seed", type=SEED, default=0, help="Seeds data and training.")
 @choice_option(
     "--preset",
     choices=["tiny", "demo", "paper"],
     default="demo",
     help="Synthetic data preset.",
 )
-@click.option(
+@value_option(
     "--epochs",
     type=EPOCHS,
     default=None,
@@ -33,7 +33,7 @@ from alignnet.names import NEURONS
     "fine-tuning on small data runs at least 300 optimiser steps, which may take more).",
 )
 @choice_option("--neuron", choices=NEURONS, default="lif")
-@click.option("--device", type=DEVICE, default="auto", show_default=True)
+@value_option("--device", type=DEVICE, default="auto")
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty OUT, replacing files.")
 @click.option(
     "--causal/--acausal",
@@ -41,11 +41,10 @@ from alignnet.names import NEURONS
     help="Train the causal model (default: output bin t reads bins <= t; streams bin by bin) "
     "or the paper's acausal window model (default with --arch paper).",
 )
-@click.option(
+@value_option(
     "--arch",
     type=click.Choice(["default", "paper"]),
     default="default",
-    show_default=True,
     help="Recipe: default (causal) or paper (the paper's acausal window model).",
 )
 @click.option(

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import SEED, choice_option, refuse_existing
+from alignnet.cli.options import SEED, choice_option, refuse_existing, value_option
 from alignnet.names import (
     EXPORT_FORMATS,
     ONNX_EXPORTERS,
@@ -44,13 +44,13 @@ from alignnet.utils.limits import MAX_DAYS
     required=True,
     help="Output file (.onnx / .pt).",
 )
-@click.option(
+@value_option(
     "--day",
     type=click.IntRange(0, MAX_DAYS - 1),
     default=None,
     help="Recording day whose spike statistics (and read-in) the decode graph folds in.",
 )
-@click.option(
+@value_option(
     "--calibration",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -70,7 +70,7 @@ from alignnet.utils.limits import MAX_DAYS
     show_default=True,
     help="Run the exported file on a random batch and print its largest difference from PyTorch.",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the check's input.")
+@value_option("--seed", type=SEED, default=0, help="Seed of the check's input.")
 def export(
     checkpoint: Path,
     fmt: ExportFormat,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import choice_option
+from alignnet.cli.options import choice_option, value_option
 from alignnet.names import FALCON_TASKS
 
 
@@ -37,14 +37,14 @@ from alignnet.names import FALCON_TASKS
     "normalised with its calibration counts' statistics. Default: every *calib*.nwb under "
     "--data.",
 )
-@click.option(
+@value_option(
     "--day",
     type=int,
     default=None,
     help="Checkpoint day whose statistics a session without calibration uses.",
 )
-@click.option("--batch-size", type=int, default=1, show_default=True)
-@click.option(
+@value_option("--batch-size", type=int, default=1)
+@value_option(
     "--out",
     type=click.Path(file_okay=False),
     default=None,

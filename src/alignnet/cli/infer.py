@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from alignnet.cli.align import check_electrode_count
-from alignnet.cli.options import SEED, channels_option, choice_option, parse_days, refuse_existing
+from alignnet.cli.options import (
+    SEED,
+    channels_option,
+    choice_option,
+    parse_days,
+    refuse_existing,
+    value_option,
+)
 from alignnet.cli.train import load_data
 
 
@@ -103,8 +110,8 @@ def decode(checkpoint, data, out, days, overwrite, channels) -> None:
     is_flag=True,
     help="With --sample: independent Poisson counts of the rates (no shared gains).",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of --sample (>= 0).")
-@click.option(
+@value_option("--seed", type=SEED, default=0, help="Seed of --sample (>= 0).")
+@value_option(
     "--day",
     type=int,
     default=None,

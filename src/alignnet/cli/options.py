@@ -165,6 +165,17 @@ def choice_option(
     )
 
 
+def value_option(
+    *decls: str,
+    type: click.ParamType | type[int] | type[float] | type[str],
+    default: Any = None,
+    help: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option taking one value of ``type``; its default, if any, is shown in ``--help``
+    (click shows no ``None`` default)."""
+    return click.option(*decls, type=type, default=default, show_default=True, help=help)
+
+
 def channels_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--channels auto|electrode|unit`` (the command's ``channels`` parameter, a
     `alignnet.names.ChannelPolicy`): how sorted units in NWB recordings become channels

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import MAX_RATE_HZ, SEED, FiniteFloat, refuse_existing
+from alignnet.cli.options import MAX_RATE_HZ, SEED, FiniteFloat, refuse_existing, value_option
 from alignnet.utils.limits import MAX_CHANNELS, MAX_WINDOW_BINS
 
 
@@ -104,39 +104,35 @@ def check_profile_shape(counts, config, *, source) -> None:
 
 @click.command("profile")
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=True, path_type=Path))
-@click.option(
+@value_option(
     "--n-windows",
-    default=64,
-    show_default=True,
     type=click.IntRange(1, 100_000),
+    default=64,
     help="Windows to run through the network (1..100000).",
 )
-@click.option(
+@value_option(
     "--data",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="An .npz with a 'spikes' array [N, C, L]; default: Poisson spikes.",
 )
-@click.option(
+@value_option(
     "--n-channels",
     type=click.IntRange(1, MAX_CHANNELS),
     help="Channel count of the synthetic spikes (without --data); default: the model's.",
 )
-@click.option(
+@value_option(
     "--bins",
     type=click.IntRange(1, MAX_WINDOW_BINS),
     help="20 ms bins per synthetic window (without --data); default: the model's.",
 )
-@click.option(
+@value_option(
     "--rate-hz",
-    default=10.0,
-    show_default=True,
     type=FiniteFloat(minimum=0.0, maximum=MAX_RATE_HZ),
+    default=10.0,
     help=f"Firing rate of the synthetic spikes (without --data; 0..{MAX_RATE_HZ:g} Hz).",
 )
-@click.option(
-    "--seed", type=SEED, default=0, show_default=True, help="Seed of the synthetic spikes."
-)
-@click.option(
+@value_option("--seed", type=SEED, default=0, help="Seed of the synthetic spikes.")
+@value_option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False, path_type=Path),

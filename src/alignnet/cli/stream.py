@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from alignnet.cli.options import POSITIVE_FLOAT, POSITIVE_INT
+from alignnet.cli.options import POSITIVE_FLOAT, POSITIVE_INT, value_option
 
 LSL_CONFIG = click.option(
     "--lsl-config",
@@ -33,41 +33,38 @@ def _split(text: str | None) -> list[str]:
 @click.option("--input-type", default=None, help="Type of the input stream (e.g. SpikeCounts).")
 @click.option("--output-name", default="AlignNet-decoded", show_default=True)
 @click.option("--output-source-id", default="", help="Source id of the output stream.")
-@click.option("--day", type=int, default=None, help="Recording day whose statistics to use.")
-@click.option(
+@value_option("--day", type=int, default=None, help="Recording day whose statistics to use.")
+@value_option(
     "--align-first",
     type=POSITIVE_FLOAT,
     default=None,
     help="Collect this many seconds of unlabelled spikes, align the model to them "
     "(`alignnet align`), then decode (a new day; --day names it).",
 )
-@click.option(
+@value_option(
     "--duration",
     type=POSITIVE_FLOAT,
     default=None,
     help="Seconds to run (default: until the input ends).",
 )
-@click.option(
+@value_option(
     "--resolve-timeout",
     type=POSITIVE_FLOAT,
     default=30.0,
-    show_default=True,
     help="Seconds to look for the input stream.",
 )
-@click.option(
+@value_option(
     "--reconnect-timeout",
     type=POSITIVE_FLOAT,
     default=10.0,
-    show_default=True,
     help="Without --duration: seconds to wait for a vanished input before ending.",
 )
 @click.option("--behavior-names", default=None, help="Comma-separated output channel labels.")
 @click.option("--behavior-units", default=None, help="Comma-separated output channel units.")
-@click.option(
+@value_option(
     "--progress",
     type=float,
     default=5.0,
-    show_default=True,
     help="Seconds between progress lines on stderr (0: none).",
 )
 @LSL_CONFIG
@@ -136,50 +133,43 @@ def stream(
 
 @click.command("stream-replay")
 @click.argument("data", type=click.Path(exists=True))
-@click.option("--day", type=int, default=None, help="Day to replay (default: the last).")
-@click.option(
+@value_option("--day", type=int, default=None, help="Day to replay (default: the last).")
+@value_option(
     "--form",
     type=click.Choice(["counts", "events"]),
     default="counts",
-    show_default=True,
     help="Binned counts (one sample per bin) or spike events (one sample per spike).",
 )
 @click.option("--behavior", is_flag=True, help="Also publish the behaviour (NAME-behavior).")
 @click.option("--name", default="AlignNet-replay", show_default=True)
 @click.option("--source-id", default="alignnet-replay", show_default=True)
-@click.option(
-    "--speed",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Multiple of real time (0: as fast as possible).",
+@value_option(
+    "--speed", type=float, default=1.0, help="Multiple of real time (0: as fast as possible)."
 )
-@click.option(
+@value_option(
     "--bin-ms",
     type=POSITIVE_FLOAT,
     default=None,
     help="Bin width in ms (default: the one preprocessing uses for DATA, 20).",
 )
-@click.option("--max-bins", type=POSITIVE_INT, default=None, help="Publish at most N bins.")
-@click.option(
+@value_option("--max-bins", type=POSITIVE_INT, default=None, help="Publish at most N bins.")
+@value_option(
     "--wait-consumer",
     type=float,
     default=0.0,
-    show_default=True,
     help="Seconds to wait for a first consumer (e.g. `alignnet stream`) before publishing.",
 )
-@click.option(
+@value_option(
     "--linger",
     type=float,
     default=None,
     help="Seconds to keep the streams up after the last sample, so consumers read the rest "
     "(default 2; plus 2 ms per bin with --speed 0).",
 )
-@click.option(
+@value_option(
     "--progress",
     type=float,
     default=5.0,
-    show_default=True,
     help="Seconds between progress lines on stderr (0: none).",
 )
 @LSL_CONFIG

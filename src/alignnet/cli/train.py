@@ -21,6 +21,7 @@ from alignnet.cli.options import (
     choice_option,
     parse_days,
     refuse_existing,
+    value_option,
 )
 from alignnet.config import ARCHS
 from alignnet.names import NEURONS, SNN_LAYOUTS, TASK_NAMES, ChannelPolicy
@@ -97,16 +98,16 @@ def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @channels_option
 @click.option("--out", required=True, type=click.Path(), help="Checkpoint file to write.")
 @DAYS
-@click.option(
+@value_option(
     "--epochs",
     type=EPOCHS,
     default=None,
     help="Maximum epochs, 1..100000 (default: config, 30; early stopping may end sooner).",
 )
-@click.option(
+@value_option(
     "--batch-size", type=POSITIVE_INT, default=None, help="Global batch size (default 64)."
 )
-@click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Peak learning rate (default 2e-3).")
+@value_option("--lr", type=POSITIVE_FLOAT, default=None, help="Peak learning rate (default 2e-3).")
 @choice_option(
     "--neuron",
     choices=NEURONS,
@@ -126,11 +127,10 @@ def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
     "accepted by `alignnet stream` and `falcon-eval`) or the paper's acausal window model "
     "(default with --arch paper).",
 )
-@click.option(
+@value_option(
     "--arch",
     type=click.Choice(sorted(ARCHS)),
     default="default",
-    show_default=True,
     help="Recipe: default (this version's, causal) or paper (the paper's acausal window "
     "model and fine-tuning batch 64).",
 )
@@ -140,11 +140,9 @@ def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
     show_default=True,
     help="A C x C linear read-in per day before the spike encoder.",
 )
-@click.option(
-    "--device", type=DEVICE, default="auto", show_default=True, help="auto, cpu, cuda, mps."
-)
+@value_option("--device", type=DEVICE, default="auto", help="auto, cpu, cuda, mps.")
 @click.option("--amp/--no-amp", default=False, help="bf16 autocast (CUDA).")
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@value_option("--seed", type=SEED, default=0)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from --out.")
 @_log_options
 def pretrain(
@@ -219,7 +217,7 @@ def pretrain(
 @choice_option("--task", choices=TASK_NAMES, required=True)
 @click.option("--out", required=True, type=click.Path(), help="Fine-tuned checkpoint to write.")
 @click.option("--train-days", default=None, help="Comma-separated days to fine-tune on.")
-@click.option(
+@value_option(
     "--n-trials", type=POSITIVE_INT, default=None, help="Use the first N trials of each day."
 )
 @click.option("--freeze-encoder", is_flag=True, help="Train the decoder side only.")
@@ -229,18 +227,18 @@ def pretrain(
     help="Check that CHECKPOINT is causal / acausal (the form is fixed at pretraining: "
     "`alignnet pretrain --acausal` for the paper's window model).",
 )
-@click.option(
+@value_option(
     "--epochs",
     type=EPOCHS,
     default=None,
     help="Maximum epochs, 1..100000: never more are run (default: 30, raised to at least "
     "300 optimiser steps on small data).",
 )
-@click.option("--lr", type=POSITIVE_FLOAT, default=None, help="Learning rate (default 1e-3).")
-@click.option(
+@value_option("--lr", type=POSITIVE_FLOAT, default=None, help="Learning rate (default 1e-3).")
+@value_option(
     "--device", type=DEVICE, default=None, help="auto, cpu, cuda, mps (default: as trained)."
 )
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@value_option("--seed", type=SEED, default=0)
 @_log_options
 def finetune(
     checkpoint,
