@@ -9,20 +9,19 @@ stick rests at the centre. Positions are joystick units (a.u.) in [-1, 1]; times
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 
 import numpy as np
 
+from alignnet.data.session import Trials
 from alignnet.data.synthetic.config import BehaviorConfig
 
 
 @dataclass
-class TrialPlan:
-    """Everything about one day's trials that the kinematics and the neurons need.
-
-    All per-trial arrays are ``[n_trials]`` (times in s on the recording clock) except
-    ``endpoint`` ``[n_trials, 2]`` (where the reach actually went, a.u.).
-    """
+class TrialTimes:
+    """The trial table both generators (joystick and reach) plan: ``[n_trials]`` arrays,
+    times in s on the recording clock."""
 
     start: np.ndarray
     stop: np.ndarray
@@ -34,6 +33,37 @@ class TrialPlan:
     reach_end: np.ndarray
     hold_end: np.ndarray
     return_end: np.ndarray
+
+    def trials(self) -> Trials:
+        """The session's `Trials` (start, stop, target, success and the four task events)."""
+        return Trials(
+            start=self.start,
+            stop=self.stop,
+            target=self.target,
+            success=self.success,
+            events={
+                "target_on": self.target_on,
+                "go_cue": self.go_cue,
+                "move_onset": self.move_onset,
+                "reach_end": self.reach_end,
+            },
+        )
+
+
+def day_date(start_date: str, day: int) -> str:
+    """ISO date of calendar ``day`` counted from ``start_date`` (ISO), e.g. day 2 of
+    2024-01-30 -> ``"2024-02-01"``."""
+    return (_dt.date.fromisoformat(start_date) + _dt.timedelta(days=day)).isoformat()
+
+
+@dataclass
+class TrialPlan(TrialTimes):
+    """Everything about one day's trials that the kinematics and the neurons need.
+
+    All per-trial arrays are ``[n_trials]`` (times in s on the recording clock) except
+    ``endpoint`` ``[n_trials, 2]`` (where the reach actually went, a.u.).
+    """
+
     endpoint: np.ndarray
     curvature: np.ndarray
     t_stop: float

@@ -7,13 +7,12 @@ streams, so any subset of days is identical to the same days of a full run.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from alignnet.data.session import Session, SessionMeta, Trials, Voltage
-from alignnet.data.synthetic.behavior import TrialPlan, joystick_samples, plan_trials
+from alignnet.data.session import Session, SessionMeta, Voltage
+from alignnet.data.synthetic.behavior import TrialPlan, day_date, joystick_samples, plan_trials
 from alignnet.data.synthetic.config import SyntheticConfig
 from alignnet.data.synthetic.drift import DayState, iter_day_states
 from alignnet.data.synthetic.neurons import (
@@ -250,24 +249,12 @@ def generate_day(config: SyntheticConfig, state: DayState, *, seed: int) -> Sess
         behaviour_rng=behaviour_rng,
     )
     fs = config.spike_sampling_rate_hz
-    trials = Trials(
-        start=plan.start,
-        stop=plan.stop,
-        target=plan.target,
-        success=plan.success,
-        events={
-            "target_on": plan.target_on,
-            "go_cue": plan.go_cue,
-            "move_onset": plan.move_onset,
-            "reach_end": plan.reach_end,
-        },
-    )
-    date = _dt.date.fromisoformat(config.start_date) + _dt.timedelta(days=day)
+    trials = plan.trials()
     meta = SessionMeta(
         subject=config.subject,
         session_id=f"synthetic-day{day:02d}",
         day=day,
-        date=date.isoformat(),
+        date=day_date(config.start_date, day),
         channel_ids=[f"ch{c:03d}" for c in range(config.n_channels)],
         behavior_names=["x", "y"],
         behavior_unit="a.u.",

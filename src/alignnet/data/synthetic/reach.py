@@ -31,13 +31,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from alignnet.data.session import Session, SessionMeta, Trials
+from alignnet.data.session import Session, SessionMeta
+from alignnet.data.synthetic.behavior import TrialTimes, day_date
 from alignnet.data.synthetic.reach_behavior import recorded_behavior
 from alignnet.data.synthetic.reach_config import ReachConfig
 from alignnet.errors import DataError
@@ -49,20 +49,10 @@ _MIN_RATE_HZ = 0.05
 
 # ---------------------------------------------------------------------- trials
 @dataclass
-class ReachPlan:
+class ReachPlan(TrialTimes):
     """One day's trials (``[n]`` arrays, times in s on the recording clock)."""
 
-    start: np.ndarray
-    stop: np.ndarray
-    target: np.ndarray
-    success: np.ndarray
     aborted: np.ndarray
-    target_on: np.ndarray
-    go_cue: np.ndarray
-    move_onset: np.ndarray
-    reach_end: np.ndarray
-    hold_end: np.ndarray
-    return_end: np.ndarray
     endpoint: np.ndarray  # [n, 2] cm
     t_stop: float
 
@@ -298,24 +288,12 @@ def _generate_day(cfg: ReachConfig, units: ReachUnits, day: int, seed: int) -> S
         reference_speed_cm_s=cfg.reference_speed_cm_s,
         target_distance_cm=cfg.target_distance_cm,
     )
-    trials = Trials(
-        start=plan.start,
-        stop=plan.stop,
-        target=plan.target,
-        success=plan.success,
-        events={
-            "target_on": plan.target_on,
-            "go_cue": plan.go_cue,
-            "move_onset": plan.move_onset,
-            "reach_end": plan.reach_end,
-        },
-    )
-    date = _dt.date.fromisoformat(cfg.start_date) + _dt.timedelta(days=day)
+    trials = plan.trials()
     meta = SessionMeta(
         subject=cfg.subject,
         session_id=f"synthetic-reach-day{day:02d}",
         day=day,
-        date=date.isoformat(),
+        date=day_date(cfg.start_date, day),
         channel_ids=[f"unit{i:03d}" for i in range(cfg.n_units)],
         behavior_names=names,
         behavior_unit=unit,
