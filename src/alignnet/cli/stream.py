@@ -13,6 +13,13 @@ import click
 
 from alignnet.cli.options import POSITIVE_FLOAT, POSITIVE_INT, value_option
 
+#: ``--progress`` of both streaming commands.
+PROGRESS = value_option(
+    "--progress",
+    type=float,
+    default=5.0,
+    help="Seconds between progress lines on stderr (0: none).",
+)
 LSL_CONFIG = click.option(
     "--lsl-config",
     type=click.Path(exists=True, dir_okay=False),
@@ -61,12 +68,7 @@ def _split(text: str | None) -> list[str]:
 )
 @click.option("--behavior-names", default=None, help="Comma-separated output channel labels.")
 @click.option("--behavior-units", default=None, help="Comma-separated output channel units.")
-@value_option(
-    "--progress",
-    type=float,
-    default=5.0,
-    help="Seconds between progress lines on stderr (0: none).",
-)
+@PROGRESS
 @LSL_CONFIG
 def stream(
     checkpoint,
@@ -166,12 +168,7 @@ def stream(
     help="Seconds to keep the streams up after the last sample, so consumers read the rest "
     "(default 2; plus 2 ms per bin with --speed 0).",
 )
-@value_option(
-    "--progress",
-    type=float,
-    default=5.0,
-    help="Seconds between progress lines on stderr (0: none).",
-)
+@PROGRESS
 @LSL_CONFIG
 def stream_replay(
     data,
