@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import EPOCHS, SEED, channels_option, refuse_existing, value_option
+from alignnet.cli.options import (
+    EPOCHS,
+    SEED,
+    BehaviorReading,
+    channels_option,
+    refuse_existing,
+    value_option,
+)
 
 
 def new_day_index(model, sessions, day: int | None) -> int:
@@ -48,7 +55,9 @@ def refuse_training_day(model, day: int) -> None:  # AlignNet
 @value_option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 @channels_option
-def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> None:
+def align(
+    checkpoint, new_day, out, day, epochs, seed, overwrite, channels, reading: BehaviorReading
+) -> None:
     """Fit the read-in, read-out and statistics of NEW_DAY (one recording, no labels used)
     with everything shared frozen, and write the aligned model to OUT.
 
@@ -58,7 +67,6 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
     has is not read.
     """
     from alignnet.api import AlignNet
-    from alignnet.cli.options import selected_read_options
     from alignnet.data.io import load_sessions
     from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
     from alignnet.errors import DataError
@@ -67,9 +75,7 @@ def align(checkpoint, new_day, out, day, epochs, seed, overwrite, channels) -> N
     model = AlignNet.load(checkpoint)
     # Alignment uses no labels: the day is read without behaviour (it may have none, or
     # behaviour with dropouts), so every window of its spikes is used.
-    sessions = load_sessions(
-        Path(new_day), channels=channels, **selected_read_options(behavior="none")
-    )
+    sessions = load_sessions(Path(new_day), channels=channels, **reading.keywords(behavior="none"))
     if len(sessions) != 1:
         raise DataError(
             f"{new_day} holds {len(sessions)} recordings; align one day at a time",

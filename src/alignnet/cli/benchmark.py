@@ -66,16 +66,6 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
     return values
 
 
-def _read_options() -> dict:
-    """The non-default reading options (``--behavior``, ``--max-gap-ms``, ...)."""
-    from alignnet.cli.options import selected_read_options
-    from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
-
-    chosen = selected_read_options()
-    base = {"behavior": None, "max_gap_s": DEFAULT_MAX_GAP_S, "missing_value": None}
-    return {k: v for k, v in chosen.items() if base.get(k) != v}
-
-
 @click.command("benchmark")
 @choice_option(
     "--preset",
@@ -194,6 +184,7 @@ def benchmark(
     overwrite,
     shots,
     channels,
+    reading,
 ):
     """Benchmark AlignNet and the baselines (Wiener, GRU, MLP, ResNet, ResNet+UNet, GLM).
 
@@ -222,7 +213,7 @@ def benchmark(
         raise click.BadParameter(f"unknown {sorted(unknown)}", param_hint="--protocols")
     config = BenchmarkConfig(
         channels=channels,
-        read_options=_read_options(),
+        read_options=reading.changed(),
         out=out,
         preset=preset,
         data=data,

@@ -9,6 +9,7 @@ import click
 
 from alignnet.cli.options import (
     SEED,
+    BehaviorReading,
     FiniteFloat,
     channels_option,
     choice_option,
@@ -113,6 +114,7 @@ def preprocess(
     seed: int,
     overwrite: bool,
     channels: ChannelPolicy,
+    reading: BehaviorReading,
 ) -> None:
     """Bin, smooth and window INPUT (a session file, a folder of them, or a dataset folder).
 
@@ -120,7 +122,6 @@ def preprocess(
     smoothed, and each session is cut into windows (spikes [C, L], behaviour [D, L]).
     Count-only recordings (the 50 ms .mat files) need --bin-ms 50 (or a multiple of 50).
     """
-    from alignnet.cli.options import selected_read_options
     from alignnet.data.io import load_sessions, save_windows
     from alignnet.data.preprocess import PreprocessConfig, sessions_to_windows
 
@@ -148,9 +149,7 @@ def preprocess(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
-    sessions = load_sessions(
-        input_path, target=target, channels=channels, **selected_read_options()
-    )
+    sessions = load_sessions(input_path, target=target, channels=channels, **reading.keywords())
     windows = sessions_to_windows(sessions, config, progress=True)
     windows.info["seed"] = seed
     windows.info["input"] = str(input_path)

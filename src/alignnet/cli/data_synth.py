@@ -12,6 +12,7 @@ import click
 
 from alignnet.cli.options import (
     SEED,
+    BehaviorReading,
     channels_option,
     choice_option,
     parse_days,
@@ -151,16 +152,15 @@ def _synth_nwb_days(out_dir: Path) -> list[str]:
     return days
 
 
-def _load_any(path: Path, channels: ChannelPolicy) -> Any:
+def _load_any(path: Path, channels: ChannelPolicy, reading: BehaviorReading) -> Any:
     """Sessions of ``path``: native dataset folders stream one day at a time; anything else
     goes through `alignnet.data.io.load_sessions` with the command's reading options."""
-    from alignnet.cli.options import selected_read_options
     from alignnet.data.io import load_sessions
     from alignnet.data.io.native_dataset import MANIFEST_NAME, iter_dataset
 
     if path.is_dir() and (path / MANIFEST_NAME).is_file():
         return iter_dataset(path)
-    return load_sessions(path, channels=channels, **selected_read_options())
+    return load_sessions(path, channels=channels, **reading.keywords())
 
 
 def describe_session(session: Any) -> list[str]:
@@ -252,7 +252,7 @@ def describe_windows(windows: Any) -> list[str]:
 @click.command("inspect")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @channels_option
-def inspect(path: Path, channels: ChannelPolicy) -> None:
+def inspect(path: Path, channels: ChannelPolicy, reading: BehaviorReading) -> None:
     """Summarise a session file or dataset folder: days, trials, channels, duration,
     firing rates, behaviour ranges and whether raw voltage is present. A windows file
     (`alignnet data preprocess` output) is summarised as such. For NWB units it says which
@@ -263,7 +263,7 @@ def inspect(path: Path, channels: ChannelPolicy) -> None:
             click.echo(line)
         return
     n = 0
-    for session in _load_any(path, channels):
+    for session in _load_any(path, channels, reading):
         for line in describe_session(session):
             click.echo(line)
         n += 1

@@ -28,14 +28,16 @@ def _save_npz(out: Path, overwrite: bool, **arrays) -> None:
             np.savez_compressed(handle, **arrays)
 
 
-def _model_and_data(checkpoint, data, out, days, overwrite, channels):
+def _model_and_data(checkpoint, data, out, days, overwrite, channels, reading):
     """The checkpoint's `AlignNet` and DATA's windows, days counted on its calendar (``--out``
     refused first, before any work)."""
     from alignnet.api import AlignNet
 
     refuse_existing(out, overwrite, inputs=(checkpoint, data))
     model = AlignNet.load(checkpoint)
-    windows = model.days.on_calendar(load_data(data, channels=channels, days=parse_days(days)))
+    windows = model.days.on_calendar(
+        load_data(data, channels=channels, reading=reading, days=parse_days(days))
+    )
     return model, windows
 
 
@@ -68,7 +70,7 @@ def _common(f):
 
 @click.command("decode")
 @_common
-def decode(checkpoint, data, out, days, overwrite, channels) -> None:
+def decode(checkpoint, data, out, days, overwrite, channels, reading) -> None:
     """Decode behaviour from the spikes of DATA; write behavior [N, D, L] (+ day, trial).
 
     Prints R^2 and Pearson r when DATA has behaviour.
@@ -77,7 +79,7 @@ def decode(checkpoint, data, out, days, overwrite, channels) -> None:
 
     from alignnet.evaluation.metrics import pearson_r, r2_score
 
-    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
+    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels, reading)
     check_electrode_count(model, windows, source=data)
     pred = model.decode(windows)
     _save_npz(Path(out), overwrite, behavior=pred, **_window_keys(windows))
@@ -119,7 +121,7 @@ def decode(checkpoint, data, out, days, overwrite, channels) -> None:
     "(`alignnet align`); default: each window's own day where the model knows it.",
 )
 def simulate(
-    checkpoint, data, out, days, overwrite, channels, sample, independent, seed, day
+    checkpoint, data, out, days, overwrite, channels, reading, sample, independent, seed, day
 ) -> None:
     """Simulate spikes [N, C, L] (rates in counts/bin, or --sample counts) from DATA's behaviour.
 
@@ -128,7 +130,7 @@ def simulate(
     """
     from alignnet.errors import DataError
 
-    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
+    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels, reading)
     _need_behavior(windows, data, "simulate")
     try:
         source = windows if day is None else windows.behavior
@@ -176,10 +178,10 @@ def simulation_report(windows, rates) -> str:
     default="spikes",
     help="Which encoder to embed with.",
 )
-def embed(checkpoint, data, out, days, overwrite, channels, modality) -> None:
+def embed(checkpoint, data, out, days, overwrite, channels, reading, modality) -> None:
     """Embed DATA in the shared latent space: write z [N, E] (L2-normalised) + day, target."""
 
-    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels)
+    model, windows = _model_and_data(checkpoint, data, out, days, overwrite, channels, reading)
     if modality == "behavior":
         _need_behavior(windows, data, "embed --modality behavior")
     z = model.embed(spikes=windows) if modality == "spikes" else model.embed(behavior=windows)

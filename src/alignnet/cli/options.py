@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
 from alignnet.utils.limits import MAX_DAYS, MAX_EPOCHS, MAX_RATE_HZ, MAX_SEED  # noqa: F401
 
 #: Epochs, batch sizes, counts of folds/days/settings: whole numbers >= 1.
@@ -194,71 +198,79 @@ def channels_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(behavior_options(f))
 
 
-_READ_KEY = "alignnet.read"
+@dataclass(frozen=True)
+class BehaviorReading:
+    """The behaviour reading options of a command (``--behavior``, ``--max-gap-ms``,
+    ``--missing-value``), its ``reading`` parameter; `keywords` gives them as
+    `alignnet.data.io.load_sessions` keywords.
 
+    Attributes:
+        behavior: behaviour spec (`alignnet.data.io.nwb_behavior`): None (the file's first
+            series), ``"none"``, ``"NAME"``, ``"NAME:velocity"`` or ``"NAME:discrete"``.
+        max_gap_s: missing behaviour over gaps up to this long (s) is interpolated.
+        missing_value: a tracker's dropout value; None: only NaN is missing.
+    """
 
-def _store(name: str) -> Callable[..., Any]:
-    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        ctx.meta.setdefault(_READ_KEY, {})[name] = value
-        return value
+    behavior: str | None = None
+    max_gap_s: float = DEFAULT_MAX_GAP_S
+    missing_value: float | None = None
 
-    return callback
+    def keywords(self, **override: Any) -> dict[str, Any]:
+        """``behavior``, ``max_gap_s`` and ``missing_value`` for `load_sessions`;
+        ``override`` replaces some (e.g. ``behavior="none"``)."""
+        return {**dataclasses.asdict(self), **override}
+
+    def changed(self) -> dict[str, Any]:
+        """The options that differ from the defaults (what a benchmark records)."""
+        return {k: v for k, v in self.keywords().items() if getattr(BehaviorReading(), k) != v}
 
 
 def behavior_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--behavior NAME[:velocity|:discrete]|none`` (which behaviour series,
     `alignnet.data.io.nwb_behavior`), ``--max-gap-ms`` (missing behaviour interpolated over
     shorter gaps, windows over longer ones dropped) and ``--missing-value`` (a tracker's
-    dropout value): added with ``--channels`` to every command that reads recordings and
-    read by the shared loaders through `selected_read_options`."""
-    from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
+    dropout value), passed to the command as one typed parameter ``reading``
+    (`BehaviorReading`); added with ``--channels`` to every command that reads recordings."""
 
-    f = click.option(
-        "--missing-value",
-        type=FiniteFloat(),
-        default=None,
-        expose_value=False,
-        callback=_store("missing_value"),
-        help="Behaviour samples equal to this on every dimension are tracking dropouts "
-        "(e.g. 0); default: only NaN is.",
-    )(f)
-    f = click.option(
-        "--max-gap-ms",
-        type=click.FloatRange(min=0),
-        default=DEFAULT_MAX_GAP_S * 1e3,
-        show_default=True,
-        expose_value=False,
-        callback=_store("max_gap_ms"),
-        help="Missing behaviour is interpolated over gaps up to this long; windows over longer "
-        "gaps are dropped from training and scoring.",
-    )(f)
-    return click.option(
-        "--behavior",
-        default=None,
-        metavar="NAME[:velocity|:discrete]",
-        expose_value=False,
-        callback=_store("behavior"),
-        help="Behaviour series to use (default: the first SpatialSeries under "
-        "processing/behavior); NAME:velocity for the derivative of a position series, "
-        "NAME:discrete for a discrete variable (one-hot), 'none' for no behaviour. A wrong "
-        "name lists the existing ones.",
-    )(f)
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        behavior: str | None,
+        max_gap_ms: float,
+        missing_value: float | None,
+        **kwargs: Any,
+    ) -> Any:
+        reading = BehaviorReading(
+            behavior=behavior, max_gap_s=float(max_gap_ms) / 1e3, missing_value=missing_value
+        )
+        return f(*args, reading=reading, **kwargs)
 
-
-def selected_read_options(**override: Any) -> dict[str, Any]:
-    """The running command's ``--behavior``, ``--max-gap-ms`` and ``--missing-value`` as
-    `alignnet.data.io.load_sessions` keywords (``behavior``, ``max_gap_s``,
-    ``missing_value``); ``override`` replaces some (e.g. ``behavior="none"``). Defaults
-    outside a command."""
-    from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S
-
-    ctx = click.get_current_context(silent=True)
-    stored = {} if ctx is None else dict(ctx.meta.get(_READ_KEY, {}))
-    gap_ms = stored.get("max_gap_ms")
-    out: dict[str, Any] = {
-        "behavior": stored.get("behavior"),
-        "max_gap_s": DEFAULT_MAX_GAP_S if gap_ms is None else float(gap_ms) / 1e3,
-        "missing_value": stored.get("missing_value"),
-    }
-    out.update(override)
-    return out
+    decorate: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        value_option(
+            "--missing-value",
+            type=FiniteFloat(),
+            default=None,
+            help="Behaviour samples equal to this on every dimension are tracking dropouts "
+            "(e.g. 0); default: only NaN is.",
+        ),
+        value_option(
+            "--max-gap-ms",
+            type=click.FloatRange(min=0),
+            default=DEFAULT_MAX_GAP_S * 1e3,
+            help="Missing behaviour is interpolated over gaps up to this long; windows over "
+            "longer gaps are dropped from training and scoring.",
+        ),
+        click.option(
+            "--behavior",
+            default=None,
+            metavar="NAME[:velocity|:discrete]",
+            help="Behaviour series to use (default: the first SpatialSeries under "
+            "processing/behavior); NAME:velocity for the derivative of a position series, "
+            "NAME:discrete for a discrete variable (one-hot), 'none' for no behaviour. A wrong "
+            "name lists the existing ones.",
+        ),
+    ]
+    wrapped: Callable[..., Any] = command
+    for option in decorate:
+        wrapped = option(wrapped)
+    return wrapped

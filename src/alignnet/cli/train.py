@@ -17,6 +17,7 @@ from alignnet.cli.options import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
     SEED,
+    BehaviorReading,
     channels_option,
     choice_option,
     parse_days,
@@ -35,13 +36,17 @@ DAYS = click.option(
 
 
 def load_data(
-    path: str | Path, *, channels: ChannelPolicy, days: list[int] | None = None
+    path: str | Path,
+    *,
+    channels: ChannelPolicy,
+    reading: BehaviorReading | None = None,
+    days: list[int] | None = None,
 ) -> Windows:
     """A windows ``.npz`` (`load_windows`) or a session file/dir/NWB (`load_sessions` +
     `sessions_to_windows` at the bin width of `preprocess_config_for`, the rule every command
     shares), optionally restricted to ``days``. ``channels``: the channel policy of NWB units
-    (the command's ``--channels``)."""
-    from alignnet.cli.options import selected_read_options
+    (the command's ``--channels``); ``reading``: its behaviour options (default: the
+    defaults)."""
     from alignnet.data.io import load_sessions, load_windows
     from alignnet.errors import FileFormatError
 
@@ -55,7 +60,9 @@ def load_data(
     if windows is None:
         from alignnet.data.preprocess import preprocess_config_for, sessions_to_windows
 
-        sessions = load_sessions(path, channels=channels, **selected_read_options())
+        sessions = load_sessions(
+            path, channels=channels, **(reading or BehaviorReading()).keywords()
+        )
         windows = sessions_to_windows(sessions, preprocess_config_for(sessions), progress=True)
     if days is not None:
         from alignnet.errors import DataError
@@ -164,6 +171,7 @@ def pretrain(
     log_csv,
     overwrite,
     channels,
+    reading,
 ) -> None:
     """Contrastive pretraining on DATA (windows .npz, session file/dir or NWB).
 
@@ -178,7 +186,7 @@ def pretrain(
     refuse_existing(out, overwrite or resume, inputs=(data,))
     refuse_existing(log_csv, overwrite or resume, option="--log", inputs=(data,))
     distributed.init_from_env(resolve_device(device))
-    windows = load_data(data, channels=channels, days=parse_days(days))
+    windows = load_data(data, channels=channels, reading=reading, days=parse_days(days))
     if resume:
         check_resume_bin_width(out, windows)
     overrides = {
@@ -256,6 +264,7 @@ def finetune(
     log_csv,
     overwrite,
     channels,
+    reading,
 ) -> None:
     """Fine-tune a pretrained CHECKPOINT for decode or simulate on DATA."""
     from alignnet.api import AlignNet
@@ -277,7 +286,10 @@ def finetune(
     if epochs is not None:  # a maximum: the step minimum of small data does not raise it
         model.config = model.config.with_overrides(**{"finetune.min_steps": 0})
     windows = load_data(
-        data, channels=channels, days=parse_days(train_days, param_hint="--train-days")
+        data,
+        channels=channels,
+        reading=reading,
+        days=parse_days(train_days, param_hint="--train-days"),
     )
     hist = model.finetune(
         windows,
