@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from alignnet.errors import CheckpointError
 from alignnet.names import CONTEXT_KINDS, LIF, NEURONS, ContextKind, Neuron, SnnLayout
+from alignnet.utils.plain import plain
 
 
 @dataclass
@@ -201,7 +202,7 @@ class AlignNetConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (tuples become lists), safe for ``weights_only`` checkpoints."""
-        return _plain(dataclasses.asdict(self))
+        return plain(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AlignNetConfig:
@@ -265,11 +266,3 @@ class AlignNetConfig:
             cfg.model.causal = cfg.model.causal and cfg.model.snn_layout == "temporal"
         cfg.model.__post_init__()
         return cfg
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj

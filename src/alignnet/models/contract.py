@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from alignnet.names import TASKS
+from alignnet.utils.plain import plain
 
 
 class Estimator:
@@ -89,7 +90,7 @@ class Estimator:
     def hyperparameters(self) -> dict[str, Any]:
         """JSON-serialisable settings saved beside the results (parameters, and what fitting
         chose where a model chooses something itself)."""
-        return _plain(self.get_params())
+        return plain(self.get_params())
 
     @property
     def aligns_new_days(self) -> bool:
@@ -138,12 +139,3 @@ def _cannot(model: Estimator, task: str) -> str:
         frozenset({"simulate"}): "; it only simulates",
     }
     return f"{model.name} cannot {task} (it does {sorted(model.tasks)}{only.get(model.tasks, '')})"
-
-
-def _plain(obj: Any) -> Any:
-    """Tuples -> lists, recursively (JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj

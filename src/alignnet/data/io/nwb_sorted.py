@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.data.io.nwb_write import add_trial_table
 from alignnet.data.session import Session, Trials
 from alignnet.errors import DataError
 from alignnet.utils.atomic import atomic_path
@@ -225,19 +226,13 @@ def write_sorted_units_nwb(
         )
     )
 
-    nwbfile.add_trial_column(name="target", description="reach target index (0..n_targets-1)")
-    nwbfile.add_trial_column(name="success", description="rewarded trial")
-    events = {f"{name}_time": np.asarray(v, dtype=np.float64) for name, v in trials.events.items()}
-    for name in events:
-        nwbfile.add_trial_column(name=name, description=f"time of {name[:-5]}, s")
-    for i in range(len(trials)):
-        nwbfile.add_trial(
-            start_time=float(trials.start[i]),
-            stop_time=float(trials.stop[i]),
-            target=int(trials.target[i]),
-            success=bool(trials.success[i]),
-            **{name: float(values[i]) for name, values in events.items()},
-        )
+    add_trial_table(
+        nwbfile,
+        trials,
+        target_description="reach target index (0..n_targets-1)",
+        event_column="{}_time",
+        event_description="time of {}, s",
+    )
 
     with atomic_path(path, overwrite=overwrite) as tmp:
         with NWBHDF5IO(str(tmp), mode="w") as io:

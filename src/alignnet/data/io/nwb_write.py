@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from alignnet.data.registry import UNKNOWN_DATE
-from alignnet.data.session import Session, SessionMeta
+from alignnet.data.session import Session, SessionMeta, Trials
 from alignnet.utils.atomic import atomic_path
 
 META_KEY = "alignnet_meta"
@@ -128,7 +128,7 @@ def _build_nwbfile(session: Session) -> Any:
 
     if session.has_behavior:
         _add_behavior(nwbfile, session)
-    _add_trials(nwbfile, session)
+    add_trial_table(nwbfile, session.trials)
     if session.voltage is not None:
         _add_voltage(nwbfile, session)
     return nwbfile
@@ -161,19 +161,28 @@ def _add_behavior(nwbfile: Any, session: Session) -> None:
         behavior_module.add(BehavioralTimeSeries(time_series=series))
 
 
-def _add_trials(nwbfile: Any, session: Session) -> None:
-    trials = session.trials
-    nwbfile.add_trial_column(name="target", description="target / condition index (-1 unknown)")
+def add_trial_table(
+    nwbfile: Any,
+    trials: Trials,
+    *,
+    target_description: str = "target / condition index (-1 unknown)",
+    event_column: str = "{}",
+    event_description: str = "event time {}, s",
+) -> None:
+    """Write ``trials`` as the NWB trials table: start/stop times, ``target``, ``success`` and
+    one column per event (times in s), named ``event_column.format(event)``."""
+    nwbfile.add_trial_column(name="target", description=target_description)
     nwbfile.add_trial_column(name="success", description="rewarded trial")
-    for name in trials.events:
-        nwbfile.add_trial_column(name=name, description=f"event time {name}, s")
+    columns = {event_column.format(name): name for name in trials.events}
+    for column, name in columns.items():
+        nwbfile.add_trial_column(name=column, description=event_description.format(name))
     for i in range(len(trials)):
         nwbfile.add_trial(
             start_time=float(trials.start[i]),
             stop_time=float(trials.stop[i]),
             target=int(trials.target[i]),
             success=bool(trials.success[i]),
-            **{name: float(values[i]) for name, values in trials.events.items()},
+            **{column: float(trials.events[name][i]) for column, name in columns.items()},
         )
 
 
