@@ -153,20 +153,25 @@ class AlignNetFalconDecoder(BCIDecoder):
                 "(the default of `alignnet pretrain` and AlignNet()); this checkpoint is the "
                 "acausal window model (--acausal, --arch paper or causal=False)"
             )
-        if cfg.n_channels != task_config.n_channels:
-            raise DataError(
-                f"FALCON {task_config.task.name} streams {task_config.n_channels} channels, "
-                f"but the checkpoint was trained on {cfg.n_channels}",
-                field="n_channels",
-                source="AlignNetFalconDecoder",
-            )
-        if cfg.n_behavior != task_config.out_dim:
-            raise DataError(
-                f"FALCON {task_config.task.name} expects {task_config.out_dim} outputs, but the "
-                f"checkpoint decodes {cfg.n_behavior}",
-                field="n_behavior",
-                source="AlignNetFalconDecoder",
-            )
+        sizes = {  # field: (the task's, the checkpoint's, message)
+            "n_channels": (
+                task_config.n_channels,
+                cfg.n_channels,
+                "streams {} channels, but the checkpoint was trained on {}",
+            ),
+            "n_behavior": (
+                task_config.out_dim,
+                cfg.n_behavior,
+                "expects {} outputs, but the checkpoint decodes {}",
+            ),
+        }
+        for field, (theirs, ours, message) in sizes.items():
+            if ours != theirs:
+                raise DataError(
+                    f"FALCON {task_config.task.name} " + message.format(theirs, ours),
+                    field=field,
+                    source="AlignNetFalconDecoder",
+                )
         self.model = model
         self.calibration = dict(calibration or {})
         self.day = day
