@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from alignnet.data.io.nwb_write import save_nwbfile
 from alignnet.data.synthetic.place_cells import PlaceCellSession
-from alignnet.utils.atomic import atomic_path
 
 
 def write_place_cells_nwb(
@@ -37,7 +37,7 @@ def write_place_cells_nwb(
     overwrite: bool = False,
 ) -> Path:
     """Write ``session`` (from `generate_place_cells`) to ``path`` atomically (layout above)."""
-    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+    from pynwb import NWBFile, TimeSeries
     from pynwb.behavior import BehavioralTimeSeries, Position, SpatialSeries
     from pynwb.file import Subject
 
@@ -94,7 +94,4 @@ def write_place_cells_nwb(
             )
         )
     )
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        with NWBHDF5IO(str(tmp), mode="w") as io:
-            io.write(nwb)
-    return path
+    return save_nwbfile(nwb, path, overwrite=overwrite)

@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from alignnet.data.io.nwb_write import add_trial_table
+from alignnet.data.io.nwb_write import add_trial_table, save_nwbfile
 from alignnet.data.session import Session, Trials
 from alignnet.errors import DataError
-from alignnet.utils.atomic import atomic_path
 
 DEVICE_NAME = "utah_array"
 GROUP_NAME = "array"
@@ -148,7 +147,7 @@ def write_sorted_units_nwb(
             naive ``session_start_time``, behaviour / trial shapes).
     """
     from hdmf.backends.hdf5.h5_utils import H5DataIO
-    from pynwb import NWBHDF5IO, NWBFile
+    from pynwb import NWBFile
     from pynwb.behavior import Position, SpatialSeries
     from pynwb.file import Subject
 
@@ -234,10 +233,7 @@ def write_sorted_units_nwb(
         event_description="time of {}, s",
     )
 
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        with NWBHDF5IO(str(tmp), mode="w") as io:
-            io.write(nwbfile)
-    return path
+    return save_nwbfile(nwbfile, path, overwrite=overwrite)
 
 
 def sorted_units_of(session: Session) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:

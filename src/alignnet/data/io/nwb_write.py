@@ -34,11 +34,16 @@ def write_nwb(session: Session, path: str | Path, *, overwrite: bool = False) ->
     Returns:
         ``path``.
     """
+    session.validate()
+    return save_nwbfile(_build_nwbfile(session), path, overwrite=overwrite)
+
+
+def save_nwbfile(nwbfile: Any, path: str | Path, *, overwrite: bool) -> Path:
+    """Write a built ``pynwb.NWBFile`` to ``path`` atomically (`atomic_path`); returns
+    ``path``. Without ``overwrite`` an existing file raises ``FileExistsError``."""
     from pynwb import NWBHDF5IO
 
-    session.validate()
     path = Path(path)
-    nwbfile = _build_nwbfile(session)
     with atomic_path(path, overwrite=overwrite) as tmp:
         with NWBHDF5IO(str(tmp), mode="w") as io:
             io.write(nwbfile)
