@@ -155,4 +155,6 @@ def test_one_mac_counter() -> None:
     assert accounting.layer_macs is flops.layer_macs
     conv = torch.nn.ConvTranspose1d(4, 6, 3)
     x = torch.zeros(2, 4, 10)
-    assert flops._macs(conv, (x,), conv(x)) == flops.layer_macs(conv, x, conv(x)) == 2 * 4 * 10 * 6 * 3
+    assert (
+        flops._macs(conv, (x,), conv(x)) == flops.layer_macs(conv, x, conv(x)) == 2 * 4 * 10 * 6 * 3
+    )

@@ -115,7 +115,9 @@ def test_lag0_estimates_of_both_models(causal_model, tmp_path):
     assert score.n_bins == 50 - score.first_bin and np.isfinite(score.r2)
     if model.config.model.neuron == "relu":
         return
-    window_model = train_tiny(tmp_path / "window.pt", causal=False)  # acausal: the window ending at bin t
+    window_model = train_tiny(
+        tmp_path / "window.pt", causal=False
+    )  # acausal: the window ending at bin t
     window = lag0_estimates(window_model, counts, **stats)
     streamed = StreamingDecoder(window_model, **stats).run(counts)
     assert np.isnan(window[: score.first_bin]).all()

@@ -116,7 +116,9 @@ def test_declarations_and_parameters(row: str) -> None:
     with pytest.raises(ValueError, match="unknown parameters"):
         est.set_params(no_such_parameter=1)
     setting = est.param_grid[-1]
-    assert all(_same(clone(est).set_params(**setting).get_params()[k], v) for k, v in setting.items())
+    assert all(
+        _same(clone(est).set_params(**setting).get_params()[k], v) for k, v in setting.items()
+    )
 
 
 @pytest.mark.parametrize("row", ROWS)

@@ -215,7 +215,9 @@ def test_cli_writes_nwb_days(tmp_path: Path) -> None:
     args = ["--preset", "nwb-tiny", "--seed", "0", "--out", str(out), "--format", "nwb"]
     result = CliRunner().invoke(synth, [*args, "--days", "0,5"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["day00.nwb", "day05.nwb"]
+    names = sorted(p.name for p in out.iterdir())
+    # each day's true rates (the simulation ceiling) stand beside its NWB file
+    assert names == ["day00.nwb", "day00.true_rates", "day05.nwb", "day05.true_rates"]
     assert _read(out / "day05.nwb")["scratch"] == {}
 
     bad = CliRunner().invoke(synth, [*args, "--days", "2", "--overwrite"])
