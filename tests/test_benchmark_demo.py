@@ -1,7 +1,9 @@
 """`alignnet benchmark --preset demo` end to end, as the README runs it (one seed, two jobs).
 
-This is the CI-sized run of every model x protocol on the demo data (a few minutes on two
-cores): the files exist, the table has every model and protocol, the numbers are finite and in
+This is the full run of every model x protocol on the demo data (about 20 CPU-minutes since
+the causal default, the temporal context, the aligned rows and the spike statistics of samples;
+run it with ``pytest -m demo_scale``; the default run skips it, and tests/test_benchmark.py
+runs the same pipeline end to end on the tiny preset): the files exist, the table has every model and protocol, the numbers are finite and in
 range, the figures open, and the decoders find the signal that the synthetic data put there.
 """
 
@@ -19,7 +21,7 @@ from alignnet.cli.main import cli
 from alignnet.evaluation.presets import PRESETS
 from alignnet.names import ALIGNMENT_ROWS, ALIGNNET_ROWS, BASELINE_ROWS, SYNTHETIC_PROTOCOLS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.demo_scale]
 
 FILES = ("results.csv", "results.json", "table1.md", "fig5.png", "fig6.png", "fig7.png",
          "fewshot.png", "days_apart.png")  # fmt: skip
