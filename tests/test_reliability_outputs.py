@@ -297,7 +297,8 @@ def test_nwb_synth_overwrite_replaces_the_previous_days(tmp_path):
         "--seed", "1", "--out", out, "--overwrite",
     )  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["day05.nwb", "notes.txt"]
+    # the old days and their true-rate sidecars are gone; the user's file stays
+    assert sorted(p.name for p in out.iterdir()) == ["day05.nwb", "day05.true_rates", "notes.txt"]
     assert [s.meta.day for s in load_sessions(out)] == [0]  # one recording: day 0
 
 

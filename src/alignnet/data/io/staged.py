@@ -23,8 +23,9 @@ from alignnet.errors import OutputError
 from alignnet.utils.atomic import clean_orphans, temp_name
 
 #: Names of the day files this package writes into a dataset folder (``day03.npz``,
-#: ``day12.nwb``); nothing else is deleted when a folder is replaced.
-DAY_FILE = re.compile(r"^day\d+\.(npz|nwb)$")
+#: ``day12.nwb`` and its true-rate sidecar ``day12.true_rates``); nothing else is deleted when
+#: a folder is replaced.
+DAY_FILE = re.compile(r"^day\d+\.(npz|nwb|true_rates)$")
 
 
 @contextlib.contextmanager
@@ -85,8 +86,11 @@ def commit_folder(
     for name in new_files:
         os.replace(staging / name, directory / name)
     for name in sorted(set(stale) - set(new_files)):  # days of the old run only
-        if DAY_FILE.match(name) and (directory / name).is_file():
-            (directory / name).unlink()
+        # a stale NWB day takes its true-rate sidecar with it (unless the new run wrote one)
+        sidecar = [f"{name[: -len('.nwb')]}.true_rates"] if name.endswith(".nwb") else []
+        for old in [name, *(s for s in sidecar if s not in new_files)]:
+            if DAY_FILE.match(old) and (directory / old).is_file():
+                (directory / old).unlink()
     if marker:
         os.replace(staging / marker, directory / marker)  # last: complete again
 
