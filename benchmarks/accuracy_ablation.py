@@ -35,6 +35,7 @@ from alignnet.evaluation.data_source import load_benchmark_windows
 from alignnet.evaluation.metrics import r2_score
 from alignnet.evaluation.presets import PRESETS, fold_options
 from alignnet.evaluation.protocols import make_folds
+from alignnet.evaluation.scoring import predict_windows
 from alignnet.models.baselines import PARAM_GRIDS, make_baseline
 from alignnet.models.baselines.base import DECODE
 
@@ -97,13 +98,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 def _r2(model: Any, windows: Any, index: np.ndarray) -> float:
     test = windows[index]
-    if getattr(model, "uses_day", False):
-        pred = np.empty_like(test.behavior)
-        for d in np.unique(test.day):
-            sel = test.day == d
-            pred[sel] = model.predict(test.spikes[sel], day=int(d))
-    else:
-        pred = model.predict(test.spikes)
+    pred = predict_windows(model, DECODE, test)
     return float(r2_score(test.behavior, pred))
 
 

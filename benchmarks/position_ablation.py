@@ -33,6 +33,7 @@ from alignnet.evaluation.data_source import load_benchmark_windows
 from alignnet.evaluation.metrics import r2_score
 from alignnet.evaluation.presets import PRESETS, fold_options
 from alignnet.evaluation.protocols import make_folds
+from alignnet.evaluation.scoring import predict_windows
 from alignnet.models.baselines import PARAM_GRIDS, make_baseline
 from alignnet.names import DECODE
 
@@ -78,13 +79,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 def _scores(model: Any, windows: Any, index: np.ndarray) -> tuple[float, float, float]:
     """Decode R² over whole windows, their first half and their second half."""
     test = windows[index]
-    if getattr(model, "uses_day", False):
-        pred = np.empty_like(test.behavior)
-        for d in np.unique(test.day):
-            sel = test.day == d
-            pred[sel] = model.predict(test.spikes[sel], day=int(d))
-    else:
-        pred = model.predict(test.spikes)
+    pred = predict_windows(model, DECODE, test)
     half = test.behavior.shape[-1] // 2
     y = test.behavior
     return (
