@@ -197,6 +197,11 @@ def profile_model(
     The model's training flag and the spiking layers' ``record`` flags are restored afterwards.
     """
     inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+    # A checkpoint loads on its training device ("auto": the GPU when there is one); the
+    # example is built on the CPU, so it goes where the weights are.
+    weight = next(model.parameters(), None)
+    if weight is not None:
+        inputs = tuple(x.to(weight.device) if torch.is_tensor(x) else x for x in inputs)
     n = int(n_windows if n_windows is not None else inputs[0].shape[0])
     rows: list[LayerProfile] = []
     handles = []
