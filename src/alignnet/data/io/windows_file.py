@@ -23,18 +23,11 @@ from alignnet.data.windows import RATE_FIELDS, Windows
 from alignnet.errors import FileFormatError, safe_reason
 from alignnet.utils.atomic import atomic_path
 from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
+from alignnet.utils.plain import json_default
 
 FORMAT = "alignnet-windows"
 VERSION = 1
 _ARRAYS = ("spikes", "behavior", "day", "trial", "t_start", "target")
-
-
-def _json_default(obj: object) -> object:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def _compact_spikes(spikes: np.ndarray) -> np.ndarray:
@@ -78,7 +71,7 @@ def save_windows(windows: Windows, path: str | Path, *, overwrite: bool = False)
             np.savez_compressed(
                 handle,
                 **extra,
-                header=np.array(json.dumps(header, default=_json_default)),
+                header=np.array(json.dumps(header, default=json_default)),
                 spikes=_compact_spikes(windows.spikes),
                 behavior=windows.behavior.astype(np.float32),
                 day=windows.day,
