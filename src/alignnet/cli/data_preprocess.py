@@ -13,6 +13,8 @@ from alignnet.cli.options import (
     FiniteFloat,
     channels_option,
     choice_option,
+    output_option,
+    overwrite_option,
     refuse_existing,
     value_option,
 )
@@ -27,13 +29,7 @@ if TYPE_CHECKING:
 
 @click.command("preprocess")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--out",
-    "out_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Windows file to write (.npz).",
-)
+@output_option("out_path", folder=False, help="Windows file to write (.npz).")
 @value_option("--bin-ms", type=FiniteFloat(positive=True), default=20.0, help="Bin width, ms.")
 @value_option(
     "--window-bins",
@@ -95,7 +91,7 @@ if TYPE_CHECKING:
     default=0,
     help="Recorded in the file; preprocessing itself draws no random numbers.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@overwrite_option(help="Replace OUT if it exists.")
 @channels_option
 def preprocess(
     input_path: Path,

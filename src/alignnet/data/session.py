@@ -328,38 +328,27 @@ class Session:
     def _validate_spike_times(self, src: str) -> None:
         assert self.spike_times is not None
         tol = 1e-9
+
+        def bad(channel: int, problem: str) -> DataError:
+            return DataError(f"channel {channel}: {problem}", field="spike_times", source=src)
+
         for i, t in enumerate(self.spike_times):
             if t.ndim != 1:
-                raise DataError(
-                    f"channel {i}: spike times must be 1-D, got {t.shape}",
-                    field="spike_times",
-                    source=src,
-                )
+                raise bad(i, f"spike times must be 1-D, got {t.shape}")
             if t.size == 0:
                 continue
             if not np.all(np.isfinite(t)):
-                raise DataError(
-                    f"channel {i}: NaN or inf spike times", field="spike_times", source=src
-                )
+                raise bad(i, "NaN or inf spike times")
             if t[0] < 0:
-                raise DataError(
-                    f"channel {i}: negative spike time {t[0]:.6f} s",
-                    field="spike_times",
-                    source=src,
-                )
+                raise bad(i, f"negative spike time {t[0]:.6f} s")
             if np.any(np.diff(t) < 0):
                 k = int(np.flatnonzero(np.diff(t) < 0)[0])
-                raise DataError(
-                    f"channel {i}: spike times not sorted (at index {k + 1})",
-                    field="spike_times",
-                    source=src,
-                )
+                raise bad(i, f"spike times not sorted (at index {k + 1})")
             if t[0] < self.t_start - tol or t[-1] > self.t_stop + tol:
-                raise DataError(
-                    f"channel {i}: spikes at {t[0]:.6f}..{t[-1]:.6f} s fall outside the recording "
+                raise bad(
+                    i,
+                    f"spikes at {t[0]:.6f}..{t[-1]:.6f} s fall outside the recording "
                     f"{self.t_start:.6f}..{self.t_stop:.6f} s",
-                    field="spike_times",
-                    source=src,
                 )
 
     def _validate_counts(self, src: str) -> None:

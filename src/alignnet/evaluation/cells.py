@@ -66,7 +66,9 @@ def run_cell(
                 proto = proto.pretrain(windows[fold.pretrain], seed=seed)
                 pretrained[key] = proto
         train = windows[fold.train]
-        seen = windows[np.union1d(fold.train, fold.pretrain if spec.proto.pretrains else fold.train)]
+        seen = windows[
+            np.union1d(fold.train, fold.pretrain if spec.proto.pretrains else fold.train)
+        ]
         train_mean = train.spikes.mean(axis=(0, 2))
         decoder = None
         if SIMULATE in spec.proto.tasks:
