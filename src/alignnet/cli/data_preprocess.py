@@ -13,6 +13,7 @@ from alignnet.cli.options import (
     FiniteFloat,
     channels_option,
     choice_option,
+    hidden_alias,
     output_option,
     overwrite_option,
     refuse_existing,
@@ -24,7 +25,7 @@ from alignnet.utils.limits import MAX_WINDOW_BINS
 if TYPE_CHECKING:
     from alignnet.data.io.mat import Target
     from alignnet.data.preprocess.behavior import ResampleMethod
-    from alignnet.data.preprocess.windowing import Align
+    from alignnet.data.preprocess.windowing import Placement
 
 
 @click.command("preprocess")
@@ -38,11 +39,12 @@ if TYPE_CHECKING:
     help="Window length, bins.",
 )
 @choice_option(
-    "--align",
+    "--placement",
     choices=["trial", "sliding"],
     default="trial",
     help="One window per trial start, or sliding windows inside each trial.",
 )
+@hidden_alias("--align", "old_placement", of="--placement", choices=["trial", "sliding"])
 @value_option(
     "--stride-bins",
     type=click.IntRange(1, MAX_WINDOW_BINS),
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
     "--trial-offset-ms",
     type=FiniteFloat(),
     default=0.0,
-    help="Window start relative to the trial start, ms (trial alignment).",
+    help="Window start relative to the trial start, ms (--placement trial).",
 )
 @value_option(
     "--smooth-sigma-bins",
@@ -98,7 +100,8 @@ def preprocess(
     out_path: Path,
     bin_ms: float,
     window_bins: int,
-    align: Align,
+    placement: Placement,
+    old_placement: Placement | None,
     stride_bins: int | None,
     trial_offset_ms: float,
     smooth_sigma_bins: float,
@@ -131,7 +134,7 @@ def preprocess(
         config = PreprocessConfig(
             bin_s=bin_ms / 1000.0,
             window_bins=window_bins,
-            align=align,
+            placement=old_placement or placement,
             stride_bins=stride_bins,
             trial_offset_s=trial_offset_ms / 1000.0,
             smooth_sigma_bins=smooth_sigma_bins,

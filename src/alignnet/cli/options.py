@@ -180,6 +180,15 @@ def value_option(
     return click.option(*decls, type=type, default=default, show_default=True, help=help)
 
 
+def hidden_alias(
+    old: str, dest: str, *, of: str, choices: Sequence[str] | None = None, type: Any = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An old option name kept working for scripts (not shown in ``--help``): the command
+    receives it as ``dest`` (None when not given) and uses it in place of option ``of``."""
+    kind = click.Choice(choices) if choices is not None else type
+    return click.option(old, dest, type=kind, default=None, hidden=True, help=f"Old name of {of}.")
+
+
 def output_option(
     dest: str, *, folder: bool, help: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from alignnet.errors import DataError
+from alignnet.names import FIXED_CHANNELS, applied_policy
 
 
 @dataclass
@@ -146,7 +147,8 @@ class SessionMeta:
         extra: free-form JSON-serialisable metadata.
         channel_policy: how sorted units became channels when the file was read:
             ``"electrode"`` (units summed per electrode), ``"unit"`` (one channel per unit) or
-            ``"channel"`` (the source's own channels, e.g. binned counts or a generator).
+            ``"fixed"`` (the source's own channels, e.g. binned counts or a generator;
+            `alignnet.names.AppliedPolicy`; the old spelling ``"channel"`` reads as it).
         flagged_channels: indices of channels that carry no usable signal this day: an
             electrode with no unit, or one the file marks dead/bad (its channel is all zero).
         array_layout: fingerprint of the electrode table (``"electrode"`` policy), so days
@@ -163,9 +165,12 @@ class SessionMeta:
     spike_sampling_rate_hz: float | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    channel_policy: str = "channel"
+    channel_policy: str = FIXED_CHANNELS
     flagged_channels: list[int] = field(default_factory=list)
     array_layout: str = ""
+
+    def __post_init__(self) -> None:
+        self.channel_policy = applied_policy(self.channel_policy)
 
 
 @dataclass

@@ -94,7 +94,7 @@ def _check_header(header: dict, path: Path) -> None:
             raise FileFormatError("missing or not a list", field=name, source=path)
     if not isinstance(header.get("info", {}), dict):
         raise FileFormatError("not a JSON object", field="info", source=path)
-    if not isinstance(header.get("channel_policy", "channel"), str):
+    if not isinstance(header.get("channel_policy", "fixed"), str):
         raise FileFormatError("not a string", field="channel_policy", source=path)
     per_day = header.get("day_channel_ids", {})
     if not isinstance(per_day, dict) or len(per_day) > MAX_DAYS:
@@ -171,7 +171,7 @@ def load_windows(path: str | Path) -> Windows:
         channel_ids=list(header["channel_ids"]),
         behavior_names=list(header["behavior_names"]),
         info=dict(header.get("info", {})),
-        channel_policy=str(header.get("channel_policy", "channel")),
+        channel_policy=str(header.get("channel_policy", "fixed")),
         day_channel_ids={int(d): v for d, v in header.get("day_channel_ids", {}).items()},
         **{n: _checked_truth(v, arrays["spikes"].shape, path) for n, v in truth.items()},
     )
