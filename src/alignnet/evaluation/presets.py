@@ -152,7 +152,7 @@ class RowEntry:
 #: Every row of the benchmark: the one registry of models (names from `alignnet.names`).
 MODEL_ROWS: dict[str, RowEntry] = {
     **{ROW_OF_NEURON[n]: RowEntry(_ALIGNNET, {"neuron": n}, "alignnet") for n in NEURONS},
-    ALIGNED_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "align": True}, "alignnet"),
+    ALIGNED_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "align_new_days": True}, "alignnet"),
     WINDOW_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "causal": False}, "alignnet"),
     **{
         name: RowEntry(
