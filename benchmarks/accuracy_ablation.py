@@ -156,7 +156,7 @@ def _windows(args: argparse.Namespace, data_preset: str) -> Any:
 
         prep: dict[str, Any] = {"smooth_sigma_bins": args.smooth_sigma}
         if args.windows.startswith("sliding:"):
-            prep.update(align="sliding", stride_bins=int(args.windows.split(":")[1]))
+            prep.update(placement="sliding", stride_bins=int(args.windows.split(":")[1]))
         sessions = generate_sessions(make_config(data_preset), seed=0)
         windows = sessions_to_windows(sessions, PreprocessConfig(**prep))
     if args.sqrt_spikes:

@@ -100,6 +100,9 @@ def test_cli_profile_prints_table_and_writes_json(tmp_path, monkeypatch):
     a = runner.invoke(cli, ["profile", str(checkpoint), "--n-channels", "4", "--bins", "10"])
     b = runner.invoke(cli, ["profile", str(checkpoint), "--n-channels", "4", "--bins", "10"])
     assert a.exit_code == 0 and a.output == b.output
+    # --channels, the old (hidden) name of --n-channels, gives the same run
+    old = runner.invoke(cli, ["profile", str(checkpoint), "--channels", "4", "--bins", "10"])
+    assert old.exit_code == 0 and old.output == a.output
 
 
 def test_cli_profile_bad_data_names_file_and_field(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -81,6 +82,37 @@ def test_model_registry_is_saved_and_old_checkpoints_rebuild_it(tmp_path) -> Non
     save_checkpoint(tmp_path / "old.ckpt", payload)
     old = AlignNet.load(tmp_path / "old.ckpt")
     assert old.days.adapter_days() == {0: 8, 1: 8, 2: 8}
+    assert old.days.channel_policy == model.days.channel_policy == "fixed"  # was "channel"
     assert [old.knows_day(d) for d in range(4)] == [True, True, True, False]
     z = model.embed(spikes=data.select_days([2]))
     np.testing.assert_array_equal(old.embed(spikes=data.select_days([2])), z)
+
+
+def test_old_spelling_of_the_fixed_channel_policy_still_loads(tmp_path) -> None:
+    """Files written when "fixed" (a source's own channels) was spelled "channel": a
+    checkpoint's registry, a windows file and session metadata all read it as "fixed"."""
+    from alignnet.data.io import load_windows, save_windows
+    from alignnet.data.session import SessionMeta
+
+    windows = make_windows(n_days=2, trials_per_day=4)
+    assert windows.channel_policy == "fixed"
+    assert SessionMeta(channel_policy="channel").channel_policy == "fixed"
+    assert DayRegistry.from_dict({"channel_policy": "channel"}).channel_policy == "fixed"
+    old = dataclasses.replace(windows, channel_policy="channel")
+    assert old.channel_policy == "fixed"
+    # a windows file whose header says "channel" (written before the rename)
+    path = tmp_path / "w.npz"
+    save_windows(windows, path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(str(arrays["header"]))
+    assert header["channel_policy"] == "fixed"
+    header["channel_policy"] = "channel"
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez(tmp_path / "old.npz", **arrays)
+    loaded = load_windows(tmp_path / "old.npz")
+    assert loaded.channel_policy == "fixed"
+    np.testing.assert_array_equal(loaded.spikes, load_windows(path).spikes)
+    # a model trained on them accepts windows read today (and the reverse)
+    reg = DayRegistry.from_dict({"channel_policy": "channel"})
+    reg.check(windows, source="test")

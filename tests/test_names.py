@@ -33,7 +33,7 @@ def test_registries_match_the_literals() -> None:
         ("alignnet.cli.benchmark", "benchmark", "--preset", names.PRESET_NAMES),
         ("alignnet.cli.benchmark", "benchmark", "--arch", names.ARCH_NAMES),
         ("alignnet.cli.benchmark", "benchmark", "--channels", names.CHANNEL_POLICIES),
-        ("alignnet.cli.train", "pretrain", "--layout", names.SNN_LAYOUTS),
+        ("alignnet.cli.train", "pretrain", "--snn-layout", names.SNN_LAYOUTS),
         ("alignnet.cli.train", "finetune", "--task", names.TASK_NAMES),
         ("alignnet.cli.export", "export", "--format", names.EXPORT_FORMATS),
         ("alignnet.cli.falcon", "falcon_eval", "--task", names.FALCON_TASKS),
@@ -47,3 +47,23 @@ def test_cli_choices_come_from_the_vocabulary(module, command, option, values) -
 
     cmd = getattr(importlib.import_module(module), command)
     assert _choices(cmd, option) == values
+
+
+@pytest.mark.parametrize(
+    ("module", "command", "old", "new"),
+    [
+        ("alignnet.cli.train", "pretrain", "--layout", "--snn-layout"),
+        ("alignnet.cli.data_preprocess", "preprocess", "--align", "--placement"),
+        ("alignnet.cli.profile", "profile", "--channels", "--n-channels"),
+    ],
+)
+def test_renamed_options_keep_their_old_name_hidden(module, command, old, new) -> None:
+    """An option renamed so that each word means one thing still takes its old name (for
+    scripts), with the same values, and ``--help`` shows only the new one."""
+    import importlib
+
+    cmd = getattr(importlib.import_module(module), command)
+    by_name = {opt: p for p in cmd.params for opt in getattr(p, "opts", ())}
+    assert by_name[old].hidden and not by_name[new].hidden
+    assert repr(by_name[old].type) == repr(by_name[new].type)
+    assert old not in cmd.get_help(click.Context(cmd))

@@ -160,7 +160,7 @@ def test_trial_options_offset_successful_within_fields():
 
 def test_sliding_windows_never_straddle_trials():
     session = make_session()
-    config = PreprocessConfig(align="sliding", window_bins=30, stride_bins=7)
+    config = PreprocessConfig(placement="sliding", window_bins=30, stride_bins=7)
     windows = session_to_windows(session, config)
     assert len(windows) > 10
     trials = session.trials
@@ -175,7 +175,8 @@ def test_sliding_windows_never_straddle_trials():
 def test_continuous_recording_cut_into_segments():
     session = make_session(trials=Trials.single(0.0, 6.0))
     windows = session_to_windows(
-        session, PreprocessConfig(window_bins=50, align="sliding", stride_bins=10, segment_bins=100)
+        session,
+        PreprocessConfig(window_bins=50, placement="sliding", stride_bins=10, segment_bins=100),
     )
     # 300 bins -> 3 segments of 100 bins, 6 windows each (starts 0..50 step 10)
     np.testing.assert_array_equal(np.bincount(windows.trial), [6, 6, 6])
@@ -222,10 +223,19 @@ def test_sessions_to_windows_stacks_days():
 
 
 def test_config_validation_and_dict_round_trip():
-    config = PreprocessConfig(align="sliding", stride_bins=5, behavior_fields=["x"])
+    config = PreprocessConfig(placement="sliding", stride_bins=5, behavior_fields=["x"])
     assert PreprocessConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
-    with pytest.raises(ValueError, match="align"):
-        PreprocessConfig(align="diagonal")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="placement"):
+        PreprocessConfig(placement="diagonal")  # type: ignore[arg-type]
+
+
+def test_placement_old_name_align_still_reads():
+    """``align`` was the old name of ``placement``: settings saved with it load the same."""
+    new = PreprocessConfig(placement="sliding", stride_bins=5)
+    assert PreprocessConfig(align="sliding", stride_bins=5) == new
+    saved = {k: v for k, v in new.to_dict().items() if k != "placement"}
+    assert "align" not in new.to_dict()
+    assert PreprocessConfig.from_dict({**saved, "align": "sliding"}) == new
 
 
 # ---------------------------------------------------------------------- normalisation
@@ -302,6 +312,14 @@ def test_cli_preprocess_nwb(tmp_path: Path):
     assert load_windows(out).info["preprocess"]["window_bins"] == 25
     again = CliRunner().invoke(preprocess, args)
     assert again.exit_code != 0 and "--overwrite" in again.output
+    # --placement, and its old hidden name --align, cut sliding windows
+    for flag in ("--placement", "--align"):
+        cut = tmp_path / f"s{flag.strip('-')}.npz"
+        sliding = [*args[:2], str(cut), *args[3:], flag, "sliding", "--stride-bins", "5"]
+        result = CliRunner().invoke(preprocess, sliding)
+        assert result.exit_code == 0, result.output
+        assert load_windows(cut).info["preprocess"]["placement"] == "sliding"
+    assert "--align" not in CliRunner().invoke(preprocess, ["--help"]).output
 
 
 def test_cli_module_imports_no_torch():

@@ -98,7 +98,7 @@ def test_fa_procrustes_alignment_beats_the_fixed_decoder(data: dict) -> None:
     test = data["fa_day"]
     scores, preds = {}, {}
     for align in (True, False):
-        model = FAProcrustes(n_factors=4, align=align)
+        model = FAProcrustes(n_factors=4, align_new_days=align)
         model.fit(data["train"], data["val"], task="decode", seed=0)
         same_day = _r2(model.predict(data["val"].spikes, day=0), data["val"].behavior)
         assert same_day > 0.6
@@ -106,7 +106,7 @@ def test_fa_procrustes_alignment_beats_the_fixed_decoder(data: dict) -> None:
         scores[align] = _r2(preds[align], test.behavior)
     assert scores[True] > 0.6
     assert scores[True] > scores[False] + 0.15, scores
-    assert model.alignment_info == {}  # align=False never aligns
+    assert model.alignment_info == {}  # align_new_days=False never aligns
 
     again = FAProcrustes(n_factors=4)
     again.fit(data["train"], data["val"], task="decode", seed=0)
@@ -123,7 +123,7 @@ def test_cca_alignment_beats_the_fixed_decoder(data: dict) -> None:
     test = data["cca_day"]
     scores, preds = {}, {}
     for align in (True, False):
-        model = CCAAlign(n_components=4, align=align)
+        model = CCAAlign(n_components=4, align_new_days=align)
         model.fit(data["train"], data["val"], task="decode", seed=0)
         assert _r2(model.predict(data["val"].spikes, day=0), data["val"].behavior) > 0.6
         preds[align] = model.predict(test.spikes, day=NEW_DAY, target=test.target)

@@ -8,7 +8,7 @@ pretrained network for one task, so decode and simulate share one pretraining. T
 `alignnet.api.AlignNet` of each task is ``models_[task]`` (save it, embed with it, ...).
 
 The benchmark rows AlignNet-LIF / -bitplane / -ANN (causal, the default), AlignNet-aligned
-(``align=True``: every day it was not trained on is first aligned from its own unlabelled
+(``align_new_days=True``: every day it was not trained on is first aligned from its own unlabelled
 spikes, `AlignNet.align`) and AlignNet-window (``causal=False``: the paper's acausal window
 model) are this class with different parameters.
 """
@@ -35,7 +35,7 @@ class AlignNetEstimator(Estimator):
         causal: causal U-Nets (output bin t reads bins <= t; the default); False: the
             paper's acausal window model. Set explicitly on every model, whatever recipe
             ``overrides`` names.
-        align: a day not seen in training is aligned from its own unlabelled spikes
+        align_new_days: a day not seen in training is aligned from its own unlabelled spikes
             (`AlignNet.align`: its read-in, read-out and statistics) before it is decoded;
             fine-tuning days the pretrained model has not seen are aligned first too.
         pretrain_epochs, finetune_epochs: training lengths.
@@ -67,7 +67,7 @@ class AlignNetEstimator(Estimator):
         *,
         neuron: str = LIF,
         causal: bool = True,
-        align: bool = False,
+        align_new_days: bool = False,
         pretrain_epochs: int = 30,
         finetune_epochs: int = 30,
         finetune_lr: float | None = None,
@@ -76,7 +76,7 @@ class AlignNetEstimator(Estimator):
         device: str = "cpu",
         progress: bool = False,
     ) -> None:
-        self.neuron, self.causal, self.align = neuron, causal, align
+        self.neuron, self.causal, self.align_new_days = neuron, causal, align_new_days
         self.pretrain_epochs, self.finetune_epochs = pretrain_epochs, finetune_epochs
         self.finetune_lr, self.finetune_weight_decay = finetune_lr, finetune_weight_decay
         self.overrides, self.device, self.progress = overrides, device, progress
@@ -85,8 +85,8 @@ class AlignNetEstimator(Estimator):
 
     @property
     def aligns_new_days(self) -> bool:
-        """predict() aligns a day it was not trained on (``align=True``)."""
-        return bool(self.align)
+        """predict() aligns a day it was not trained on (``align_new_days=True``)."""
+        return bool(self.align_new_days)
 
     # ------------------------------------------------------------------ configuration
     def config_overrides(self, seed: int) -> dict[str, Any]:
@@ -125,7 +125,7 @@ class AlignNetEstimator(Estimator):
         else:
             model = AlignNet(**self.config_overrides(seed))
         model.config = model.config.with_overrides(**self._finetune_overrides())
-        if self.align and self.pretrained_ is not None:
+        if self.align_new_days and self.pretrained_ is not None:
             # Days the pretrained model has not seen (the fine-tuning days, a few-shot day's
             # k trials) are first aligned from their spikes, then fine-tuned with labels.
             for d in train.days.tolist():
@@ -149,7 +149,7 @@ class AlignNetEstimator(Estimator):
 
     def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         model = self._fitted(DECODE)
-        if self.align and day is not None and not model.knows_day(int(day)):
+        if self.align_new_days and day is not None and not model.knows_day(int(day)):
             model.align(spikes, day=day, progress=self.progress)  # zero-shot: its own spikes
         return model.decode(spikes, day=day)
 

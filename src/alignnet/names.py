@@ -41,6 +41,19 @@ ARCH_NAMES: tuple[Arch, ...] = get_args(Arch)
 #: How sorted units in NWB files become channels, as asked for (``--channels``).
 ChannelPolicy = Literal["auto", "electrode", "unit"]
 CHANNEL_POLICIES: tuple[ChannelPolicy, ...] = get_args(ChannelPolicy)
+#: How a recording's channels were formed, the policy applied when it was read
+#: (``Session.meta.channel_policy``, ``Windows.channel_policy``, ``DayRegistry``): NWB sorted
+#: units summed per ``"electrode"`` or one channel per ``"unit"``; ``"fixed"``: the source's
+#: own channels (binned counts, a generator, AlignNet's own files). Files written before it
+#: had this name say ``"channel"``; `applied_policy` reads that as ``"fixed"``.
+AppliedPolicy = Literal["electrode", "unit", "fixed"]
+FIXED_CHANNELS: Final = "fixed"
+
+
+def applied_policy(stored: str) -> str:
+    """A stored applied channel policy in today's vocabulary (``"channel"`` -> ``"fixed"``)."""
+    return FIXED_CHANNELS if stored == "channel" else stored
+
 
 # ---------------------------------------------------------------------- protocols
 SINGLE_DAY: Final = "single-day"
@@ -104,7 +117,8 @@ ALIGNNET_BACKED_ROWS: tuple[str, ...] = ALIGNNET_ROWS + (ALIGNED_ROW, WINDOW_ROW
 FEATURED_ORDER: tuple[str, ...] = (ROW_OF_NEURON[LIF], ROW_OF_NEURON[RELU], ROW_OF_NEURON[BITPLANE])
 
 __all__ = [
-    "ARCH_NAMES", "Arch", "CHANNEL_POLICIES", "ChannelPolicy", "EXPORT_FORMATS", "ExportFormat",
+    "ARCH_NAMES", "AppliedPolicy", "Arch", "CHANNEL_POLICIES", "ChannelPolicy", "FIXED_CHANNELS",
+    "applied_policy", "EXPORT_FORMATS", "ExportFormat",
     "FALCON_TASKS", "FalconTaskName", "ONNX_EXPORTERS", "OnnxExporter", "PRESET_NAMES", "Preset",
     "Protocol", "SNN_LAYOUTS", "SnnLayout", "TASK_NAMES",
     "ALIGNED_ROW", "ALIGNMENT_ROWS", "CONTEXT_KINDS", "ContextKind", "ALIGNNET_BACKED_ROWS", "ALIGNNET_ROWS", "ALL_MODELS",

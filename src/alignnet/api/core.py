@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 from torch import nn
@@ -33,6 +33,21 @@ from alignnet.models import variability as gain_model
 from alignnet.names import Task
 from alignnet.training import recipes
 from alignnet.training.align import AlignReport, align_day
+
+if TYPE_CHECKING:  # Python 3.10 has no typing.Unpack
+    from typing_extensions import Unpack
+
+
+class TrainRun(TypedDict, total=False):
+    """The keywords `AlignNet.pretrain` and `AlignNet.finetune` share (see `pretrain`)."""
+
+    val: Windows | None
+    epochs: int | None
+    checkpoint: str | Path | None
+    resume: bool
+    log_csv: str | Path | None
+    progress: bool
+    seed: int | None
 
 
 class AlignNet(ModelState):
@@ -57,18 +72,7 @@ class AlignNet(ModelState):
     """
 
     # ------------------------------------------------------------------ training
-    def pretrain(
-        self,
-        data: Windows | Sequence[Session],
-        *,
-        val: Windows | None = None,
-        epochs: int | None = None,
-        checkpoint: str | Path | None = None,
-        resume: bool = False,
-        log_csv: str | Path | None = None,
-        progress: bool = True,
-        seed: int | None = None,
-    ) -> TrainHistory:
+    def pretrain(self, data: Windows | Sequence[Session], **run: Unpack[TrainRun]) -> TrainHistory:
         """Contrastive pretraining of both autoencoders on windows of all given days.
 
         Args:
@@ -85,11 +89,12 @@ class AlignNet(ModelState):
         """
         windows = self._prepare(data, "pretrain data")
         cfg = self.config.pretrain
+        seed = run.get("seed")
         seed = cfg.seed if seed is None else seed
         if seed != cfg.seed or not self.tasks:
             self._rebuild(seed=seed)
         self._add_day_adapters(windows, seed=seed)
-        train_w, val_w = self._split(windows, val, seed=seed)
+        train_w, val_w = self._split(windows, run.get("val"), seed=seed)
         self._fit_normalizer(train_w)
         c = self.config
         loss = recipes.pretrain_loss(
@@ -98,17 +103,7 @@ class AlignNet(ModelState):
             behavior_weight=c.behavior_recon_weight,
         )
         return self._train(
-            "pretrain",
-            train_w,
-            val_w,
-            loss=loss,
-            stage="pretrain",
-            seed=seed,
-            epochs=epochs,
-            checkpoint=checkpoint,
-            resume=resume,
-            log_csv=log_csv,
-            progress=progress,
+            "pretrain", train_w, val_w, loss=loss, stage="pretrain", seed=seed, run=run
         )
 
     def finetune(
@@ -118,13 +113,7 @@ class AlignNet(ModelState):
         task: Task,
         n_trials: int | None = None,
         freeze_encoder: bool = False,
-        val: Windows | None = None,
-        epochs: int | None = None,
-        checkpoint: str | Path | None = None,
-        resume: bool = False,
-        log_csv: str | Path | None = None,
-        progress: bool = True,
-        seed: int | None = None,
+        **run: Unpack[TrainRun],
     ) -> TrainHistory:
         """Supervised fine-tuning of a cross-branch path (paper Figure 4).
 
@@ -144,13 +133,14 @@ class AlignNet(ModelState):
         if self.normalizer is None:
             self._rebuild(seed=self.config.finetune.seed)
         self._fit_normalizer(windows)
-        self._add_day_adapters(windows, seed=self.config.finetune.seed if seed is None else seed)
+        seed = run.get("seed")
+        seed = self.config.finetune.seed if seed is None else seed
+        self._add_day_adapters(windows, seed=seed)
         if n_trials is not None:
             windows = windows[first_trials(windows, n_trials=n_trials)]
             if len(windows) == 0:
                 raise DataError(f"no windows in the first {n_trials} trials", source="finetune")
-        seed = self.config.finetune.seed if seed is None else seed
-        train_w, val_w = self._split(windows, val, seed=seed)
+        train_w, val_w = self._split(windows, run.get("val"), seed=seed)
         if task == "simulate" and "simulate" not in self.tasks:
             self._init_rate_heads()
         loss = (
@@ -165,14 +155,10 @@ class AlignNet(ModelState):
             loss=loss,
             stage="finetune",
             seed=seed,
-            epochs=epochs,
             parameters=recipes.finetune_parameters(
                 self.network, task=task, freeze_encoder=freeze_encoder
             ),
-            checkpoint=checkpoint,
-            resume=resume,
-            log_csv=log_csv,
-            progress=progress,
+            run=run,
         )
         if task == "simulate":
             self._fit_variability(val_w if val_w is not None and len(val_w) >= 8 else train_w)
@@ -187,15 +173,12 @@ class AlignNet(ModelState):
         loss: LossFn,
         stage: Literal["pretrain", "finetune"],
         seed: int,
-        epochs: int | None,
         parameters: Iterable[nn.Parameter] | None = None,
-        checkpoint: str | Path | None,
-        resume: bool,
-        log_csv: str | Path | None,
-        progress: bool,
+        run: TrainRun,
     ) -> TrainHistory:
         """The one training run of `pretrain` and `finetune`: the loop, then the latent
         statistics `align` aims at."""
+        epochs = run.get("epochs")
         cfg = self.config.with_overrides(
             **{f"{stage}.seed": seed, **({f"{stage}.epochs": epochs} if epochs else {})}
         )
@@ -210,11 +193,11 @@ class AlignNet(ModelState):
             val=None if val_w is None else self._tensors(val_w, counts=counts),
             parameters=parameters,
             config=run_cfg,
-            checkpoint=checkpoint,
+            checkpoint=run.get("checkpoint"),
             checkpoint_extra=self._payload,
-            resume=resume,
-            log_csv=log_csv,
-            progress=progress,
+            resume=run.get("resume", False),
+            log_csv=run.get("log_csv"),
+            progress=run.get("progress", True),
             desc=stage if stage == "pretrain" else f"finetune {task}",
         )
         self._update_reference(train_w)

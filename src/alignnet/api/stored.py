@@ -89,7 +89,7 @@ def read(path: str | Path) -> Stored:
         else:  # written before the day registry
             per_day = normalizer.day_spike_mean if normalizer and normalizer.per_day else {}
             registry = DayRegistry.from_legacy(
-                data_layout=data.get("data_layout"),
+                setup=data.get("data_layout"),  # the old name of the recording setup
                 adapter_days=dict(data.get("adapter_days", {})),
                 stats_days=sorted(per_day),
             )

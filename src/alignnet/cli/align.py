@@ -11,6 +11,7 @@ from alignnet.cli.options import (
     SEED,
     BehaviorReading,
     channels_option,
+    overwrite_option,
     refuse_existing,
     value_option,
 )
@@ -53,7 +54,7 @@ def refuse_training_day(model, day: int) -> None:  # AlignNet
 )
 @value_option("--epochs", type=EPOCHS, default=None, help="Alignment epochs (1..100000).")
 @value_option("--seed", type=SEED, default=None, help="Seed (default: the fine-tuning seed).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
+@overwrite_option(help="Replace an existing --out.")
 @channels_option
 def align(
     checkpoint, new_day, out, day, epochs, seed, overwrite, channels, reading: BehaviorReading

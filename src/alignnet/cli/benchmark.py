@@ -12,6 +12,7 @@ from alignnet.cli.options import (
     FiniteFloat,
     channels_option,
     choice_option,
+    overwrite_option,
     value_option,
 )
 from alignnet.names import ALL_MODELS as MODEL_NAMES
@@ -158,9 +159,7 @@ def _parse_shots(text: str | None) -> tuple[int, ...] | None:
     "causal, AlignNet-window acausal). Baselines are not affected.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-@click.option(
-    "--overwrite",
-    is_flag=True,
+@overwrite_option(
     help="Replace results.csv / results.json / table1.md in OUT that this benchmark did not "
     "write (its own outputs are updated and its finished cells reused without it).",
 )

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from alignnet.cli.options import SEED, FiniteFloat, choice_option, refuse_existing, value_option
+from alignnet.cli.options import (
+    SEED,
+    FiniteFloat,
+    choice_option,
+    output_option,
+    overwrite_option,
+    refuse_existing,
+    value_option,
+)
 from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
 
 FORMAT_CHOICES = ("openephys", "spikeglx", "blackrock", "intan", "binary")
@@ -19,13 +27,7 @@ if TYPE_CHECKING:
 
 @click.command("import")
 @click.argument("raw_path", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Session file to write (.npz native or .nwb).",
-)
+@output_option("out", folder=False, help="Session file to write (.npz native or .nwb).")
 @choice_option(
     "--format",
     "fmt",
@@ -99,7 +101,7 @@ if TYPE_CHECKING:
 )
 @click.option("--subject", default="unknown", show_default=True)
 @value_option("--day", type=click.IntRange(0, MAX_DAYS - 1), default=0)
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@overwrite_option(help="Replace --out if it exists.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def import_raw(
     raw_path: Path,

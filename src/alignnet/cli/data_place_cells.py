@@ -3,21 +3,19 @@ position with dropouts) as a hippocampus lab's NWB file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from alignnet.cli.options import POSITIVE_FLOAT, SEED, value_option
+from alignnet.cli.options import (
+    POSITIVE_FLOAT,
+    SEED,
+    output_option,
+    overwrite_option,
+    value_option,
+)
 
 
 @click.command("place-cells")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (day00.nwb).",
-)
+@output_option("out_dir", folder=True, help="Output folder (day00.nwb).")
 @value_option("--seed", type=SEED, default=0)
 @value_option("--minutes", type=POSITIVE_FLOAT, default=10.0)
 @value_option("--units", "n_units", type=click.IntRange(min=1), default=40)
@@ -31,7 +29,7 @@ from alignnet.cli.options import POSITIVE_FLOAT, SEED, value_option
 @value_option(
     "--px-per-cm", type=POSITIVE_FLOAT, default=None, help="Position in pixels (default cm)."
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing day00.nwb.")
+@overwrite_option(help="Replace an existing day00.nwb.")
 def place_cells(out_dir, seed, minutes, n_units, track, dropouts, px_per_cm, overwrite) -> None:
     """A freely moving rat's place cells on 13 tetrodes (25 % of units interneurons), its
     position tracked at 30 Hz with short and long dropouts, as NWB (units linked to their

@@ -13,6 +13,9 @@ from alignnet.cli.options import (
     FiniteFloat,
     channels_option,
     choice_option,
+    hidden_alias,
+    output_option,
+    overwrite_option,
     refuse_existing,
     value_option,
 )
@@ -22,18 +25,12 @@ from alignnet.utils.limits import MAX_WINDOW_BINS
 if TYPE_CHECKING:
     from alignnet.data.io.mat import Target
     from alignnet.data.preprocess.behavior import ResampleMethod
-    from alignnet.data.preprocess.windowing import Align
+    from alignnet.data.preprocess.windowing import Placement
 
 
 @click.command("preprocess")
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--out",
-    "out_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Windows file to write (.npz).",
-)
+@output_option("out_path", folder=False, help="Windows file to write (.npz).")
 @value_option("--bin-ms", type=FiniteFloat(positive=True), default=20.0, help="Bin width, ms.")
 @value_option(
     "--window-bins",
@@ -42,11 +39,12 @@ if TYPE_CHECKING:
     help="Window length, bins.",
 )
 @choice_option(
-    "--align",
+    "--placement",
     choices=["trial", "sliding"],
     default="trial",
     help="One window per trial start, or sliding windows inside each trial.",
 )
+@hidden_alias("--align", "old_placement", of="--placement", choices=["trial", "sliding"])
 @value_option(
     "--stride-bins",
     type=click.IntRange(1, MAX_WINDOW_BINS),
@@ -57,7 +55,7 @@ if TYPE_CHECKING:
     "--trial-offset-ms",
     type=FiniteFloat(),
     default=0.0,
-    help="Window start relative to the trial start, ms (trial alignment).",
+    help="Window start relative to the trial start, ms (--placement trial).",
 )
 @value_option(
     "--smooth-sigma-bins",
@@ -95,14 +93,15 @@ if TYPE_CHECKING:
     default=0,
     help="Recorded in the file; preprocessing itself draws no random numbers.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@overwrite_option(help="Replace OUT if it exists.")
 @channels_option
 def preprocess(
     input_path: Path,
     out_path: Path,
     bin_ms: float,
     window_bins: int,
-    align: Align,
+    placement: Placement,
+    old_placement: Placement | None,
     stride_bins: int | None,
     trial_offset_ms: float,
     smooth_sigma_bins: float,
@@ -135,7 +134,7 @@ def preprocess(
         config = PreprocessConfig(
             bin_s=bin_ms / 1000.0,
             window_bins=window_bins,
-            align=align,
+            placement=old_placement or placement,
             stride_bins=stride_bins,
             trial_offset_s=trial_offset_ms / 1000.0,
             smooth_sigma_bins=smooth_sigma_bins,

@@ -15,6 +15,8 @@ from alignnet.cli.options import (
     BehaviorReading,
     channels_option,
     choice_option,
+    output_option,
+    overwrite_option,
     parse_days,
     refuse_existing,
     value_option,
@@ -33,13 +35,7 @@ from alignnet.names import ChannelPolicy
     "nwb-tiny (for tests); write these with --format nwb.",
 )
 @value_option("--seed", type=SEED, default=0, help="Random seed.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (one dayNN.npz per day + dataset.json).",
-)
+@output_option("out_dir", folder=True, help="Output folder (one dayNN.npz per day + dataset.json).")
 @click.option("--days", default=None, help="Only these days, e.g. '0-3' or '0,2,5'.")
 @click.option("--no-voltage", is_flag=True, help="Do not synthesise raw 30 kHz voltage.")
 @choice_option(
@@ -50,9 +46,7 @@ from alignnet.names import ChannelPolicy
     help="native: dayNN.npz + dataset.json (with ground truth); nwb: one DANDI-style dayNN.nwb "
     "per day (NN = calendar day) with sorted units linked to electrodes, no AlignNet metadata.",
 )
-@click.option(
-    "--overwrite", "force", is_flag=True, help="Write into a non-empty folder, replacing files."
-)
+@overwrite_option("force", help="Write into a non-empty folder, replacing files.")
 def synth(
     preset: str,
     seed: int,

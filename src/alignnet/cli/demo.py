@@ -12,7 +12,15 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import DEVICE, EPOCHS, SEED, choice_option, refuse_existing, value_option
+from alignnet.cli.options import (
+    DEVICE,
+    EPOCHS,
+    SEED,
+    choice_option,
+    overwrite_option,
+    refuse_existing,
+    value_option,
+)
 from alignnet.names import NEURONS
 
 
@@ -34,7 +42,7 @@ from alignnet.names import NEURONS
 )
 @choice_option("--neuron", choices=NEURONS, default="lif")
 @value_option("--device", type=DEVICE, default="auto")
-@click.option("--overwrite", is_flag=True, help="Write into a non-empty OUT, replacing files.")
+@overwrite_option(help="Write into a non-empty OUT, replacing files.")
 @click.option(
     "--causal/--acausal",
     default=None,

@@ -10,7 +10,14 @@ from typing import Any
 
 import click
 
-from alignnet.cli.options import SEED, choice_option, refuse_existing, value_option
+from alignnet.cli.options import (
+    SEED,
+    choice_option,
+    output_option,
+    overwrite_option,
+    refuse_existing,
+    value_option,
+)
 from alignnet.names import (
     EXPORT_FORMATS,
     ONNX_EXPORTERS,
@@ -37,13 +44,7 @@ from alignnet.utils.limits import MAX_DAYS
     default="decode",
     help="decode: counts [B, C, L] -> behaviour [B, D, L]; simulate: behaviour -> rates.",
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Output file (.onnx / .pt).",
-)
+@output_option("out", folder=False, help="Output file (.onnx / .pt).")
 @value_option(
     "--day",
     type=click.IntRange(0, MAX_DAYS - 1),
@@ -63,7 +64,7 @@ from alignnet.utils.limits import MAX_DAYS
     default="auto",
     help="dynamo (torch.export, needs onnxscript), the older torchscript tracer, or auto.",
 )
-@click.option("--overwrite", "force", is_flag=True, help="Replace --out if it exists.")
+@overwrite_option("force", help="Replace --out if it exists.")
 @click.option(
     "--check/--no-check",
     default=True,

@@ -11,6 +11,7 @@ from alignnet.cli.options import (
     SEED,
     channels_option,
     choice_option,
+    overwrite_option,
     parse_days,
     refuse_existing,
     value_option,
@@ -59,7 +60,7 @@ def _need_behavior(windows, data, what: str) -> None:  # windows: Windows
 
 
 def _common(f):
-    f = click.option("--overwrite", is_flag=True, help="Replace an existing --out.")(f)
+    f = overwrite_option(help="Replace an existing --out.")(f)
     f = click.option("--days", default=None, help="Comma-separated days (default: all).")(f)
     f = click.option("--out", required=True, type=click.Path(), help="Output .npz file.")(f)
     f = channels_option(f)

@@ -180,6 +180,32 @@ def value_option(
     return click.option(*decls, type=type, default=default, show_default=True, help=help)
 
 
+def hidden_alias(
+    old: str, dest: str, *, of: str, choices: Sequence[str] | None = None, type: Any = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An old option name kept working for scripts (not shown in ``--help``): the command
+    receives it as ``dest`` (None when not given) and uses it in place of option ``of``."""
+    kind = click.Choice(choices) if choices is not None else type
+    return click.option(old, dest, type=kind, default=None, hidden=True, help=f"Old name of {of}.")
+
+
+def output_option(
+    dest: str, *, folder: bool, help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The required ``--out`` of a command that writes a file (``folder=False``) or a folder;
+    the command receives it as a `Path` named ``dest``."""
+    kind = click.Path(file_okay=not folder, dir_okay=folder, path_type=Path)
+    return click.option("--out", dest, type=kind, required=True, help=help)
+
+
+def overwrite_option(
+    dest: str = "overwrite", *, help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--overwrite`` flag (``help`` says what it replaces), passed on as ``dest``;
+    the command checks its outputs with `refuse_existing`."""
+    return click.option("--overwrite", dest, is_flag=True, help=help)
+
+
 def channels_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--channels auto|electrode|unit`` (the command's ``channels`` parameter, a
     `alignnet.names.ChannelPolicy`): how sorted units in NWB recordings become channels

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from alignnet.cli.options import MAX_RATE_HZ, SEED, FiniteFloat, refuse_existing, value_option
+from alignnet.cli.options import (
+    MAX_RATE_HZ,
+    SEED,
+    FiniteFloat,
+    hidden_alias,
+    refuse_existing,
+    value_option,
+)
 from alignnet.utils.limits import MAX_CHANNELS, MAX_WINDOW_BINS
 
 
@@ -120,6 +127,9 @@ def check_profile_shape(counts, config, *, source) -> None:
     type=click.IntRange(1, MAX_CHANNELS),
     help="Channel count of the synthetic spikes (without --data); default: the model's.",
 )
+@hidden_alias(
+    "--channels", "old_n_channels", of="--n-channels", type=click.IntRange(1, MAX_CHANNELS)
+)
 @value_option(
     "--bins",
     type=click.IntRange(1, MAX_WINDOW_BINS),
@@ -143,6 +153,7 @@ def profile(
     n_windows: int,
     data: Path | None,
     n_channels: int | None,
+    old_n_channels: int | None,
     bins: int | None,
     rate_hz: float,
     seed: int,
@@ -160,7 +171,7 @@ def profile(
     refuse_existing(json_out, False, option="--json", inputs=(checkpoint, data))
     module, prepare = load_profile_target(checkpoint)
     config = getattr(getattr(module, "network", module), "config", None)
-    n_channels = n_channels or int(getattr(config, "n_channels", 64))
+    n_channels = n_channels or old_n_channels or int(getattr(config, "n_channels", 64))
     bins = bins or int(getattr(config, "window_len", 100))
     counts = example_spikes(
         data=data,
@@ -179,7 +190,7 @@ def profile(
         raise DataError(
             f"the network cannot run on spikes of shape {tuple(counts.shape)}: {exc}",
             field="spikes",
-            source=str(data or "--channels/--bins"),
+            source=str(data or "--n-channels/--bins"),
         ) from exc
     click.echo(report.to_table())
     if json_out is not None:

@@ -20,6 +20,7 @@ from alignnet.cli.options import (
     BehaviorReading,
     channels_option,
     choice_option,
+    hidden_alias,
     parse_days,
     refuse_existing,
     value_option,
@@ -122,11 +123,12 @@ def _log_options(f: Callable[..., Any]) -> Callable[..., Any]:
     help="Activation of the spike U-Net.",
 )
 @choice_option(
-    "--layout",
+    "--snn-layout",
     choices=SNN_LAYOUTS,
     default="temporal",
-    help="SNN layout (see docs/model.md).",
+    help="How the spiking branch sees time (see docs/model.md).",
 )
+@hidden_alias("--layout", "old_snn_layout", of="--snn-layout", choices=SNN_LAYOUTS)
 @click.option(
     "--causal/--acausal",
     default=None,
@@ -160,7 +162,8 @@ def pretrain(
     batch_size,
     lr,
     neuron,
-    layout,
+    snn_layout,
+    old_snn_layout,
     causal,
     arch,
     per_day_readin,
@@ -192,7 +195,7 @@ def pretrain(
     overrides = {
         "arch": arch,
         "neuron": neuron,
-        "snn_layout": layout,
+        "snn_layout": old_snn_layout or snn_layout,
         "per_day_readin": per_day_readin,
         "device": device,
         "amp": amp,

@@ -5,7 +5,8 @@ fingerprint of its training data, the calendar date of day 0, and per day its da
 labels, whether it has its own spike statistics (per-day normalisation) and whether it has its
 own read-in/read-out (and its input width). The API, the CLI (`align`, `decode`, ...),
 `alignnet.realtime` and the estimator ask it instead of recomputing days; checkpoints store it
-(``"days"``; older checkpoints are rebuilt from ``data_layout``/``adapter_days``).
+(``"days"``; older checkpoints are rebuilt from their ``data_layout`` (the recording setup:
+channel policy, array fingerprint, day-0 date) and ``adapter_days`` entries).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from alignnet.data.windows import Windows
 from alignnet.errors import DataError
+from alignnet.names import applied_policy
 
 #: The date readers write when a file has no session date (NWB's "unknown" start time).
 UNKNOWN_DATE = "1970-01-01"
@@ -72,7 +74,7 @@ class DayRegistry:
     """The days of a model and the recording setup they share.
 
     Attributes:
-        channel_policy: how channels were formed (``"electrode"``, ``"unit"``, ...); "" before
+        channel_policy: how channels were formed (`alignnet.names.AppliedPolicy`); "" before
             the first training data.
         array_layout: fingerprint of the electrode table ("" where unknown or mixed).
         origin_date: ISO date of day 0 ("" without dated recordings).
@@ -84,9 +86,12 @@ class DayRegistry:
     origin_date: str = ""
     days: dict[int, DayRecord] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.channel_policy = applied_policy(self.channel_policy)  # "channel" in old files
+
     # ------------------------------------------------------------------ building
     @staticmethod
-    def layout_of(windows: Windows) -> dict[str, str]:
+    def setup_of(windows: Windows) -> dict[str, str]:
         """Channel policy, array fingerprint and day-0 date of ``windows``."""
         sessions = windows.info.get("sessions", [])
         arrays = {s.get("array_layout", "") for s in sessions} - {""}
@@ -108,18 +113,18 @@ class DayRegistry:
         Raises:
             DataError: naming the field that differs.
         """
-        layout = self.layout_of(windows)
+        setup = self.setup_of(windows)
         if not self.started:
-            self.channel_policy = layout["channel_policy"]
-            self.array_layout = layout["array_layout"]
-            self.origin_date = layout["origin_date"]
+            self.channel_policy = setup["channel_policy"]
+            self.array_layout = setup["array_layout"]
+            self.origin_date = setup["origin_date"]
             return
         mine = {"channel_policy": self.channel_policy, "array_layout": self.array_layout}
         for key, what in (("channel_policy", "channel policy"), ("array_layout", "array layout")):
-            if mine[key] and layout[key] and mine[key] != layout[key]:
+            if mine[key] and setup[key] and mine[key] != setup[key]:
                 raise DataError(
                     f"this model was trained on data with {what} {mine[key]!r}; these windows "
-                    f"have {layout[key]!r}",
+                    f"have {setup[key]!r}",
                     field=key,
                     source=source,
                 )
@@ -263,16 +268,17 @@ class DayRegistry:
     def from_legacy(
         cls,
         *,
-        data_layout: dict[str, str] | None,
+        setup: dict[str, str] | None,
         adapter_days: dict[Any, Any],
         stats_days: list[int],
     ) -> DayRegistry:
-        """A registry for a checkpoint written before registries existed."""
-        layout = dict(data_layout or {})
+        """A registry for a checkpoint written before registries existed (``setup``: its
+        ``data_layout`` entry, the recording setup)."""
+        recorded = dict(setup or {})
         out = cls(
-            channel_policy=str(layout.get("channel_policy", "")),
-            array_layout=str(layout.get("array_layout", "")),
-            origin_date=str(layout.get("origin_date", "")),
+            channel_policy=str(recorded.get("channel_policy", "")),
+            array_layout=str(recorded.get("array_layout", "")),
+            origin_date=str(recorded.get("origin_date", "")),
         )
         out.note_stats(stats_days)
         for d, n in adapter_days.items():

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from alignnet.errors import DataError
+from alignnet.names import FIXED_CHANNELS, applied_policy
 
 
 @dataclass
@@ -146,7 +147,8 @@ class SessionMeta:
         extra: free-form JSON-serialisable metadata.
         channel_policy: how sorted units became channels when the file was read:
             ``"electrode"`` (units summed per electrode), ``"unit"`` (one channel per unit) or
-            ``"channel"`` (the source's own channels, e.g. binned counts or a generator).
+            ``"fixed"`` (the source's own channels, e.g. binned counts or a generator;
+            `alignnet.names.AppliedPolicy`; the old spelling ``"channel"`` reads as it).
         flagged_channels: indices of channels that carry no usable signal this day: an
             electrode with no unit, or one the file marks dead/bad (its channel is all zero).
         array_layout: fingerprint of the electrode table (``"electrode"`` policy), so days
@@ -163,9 +165,12 @@ class SessionMeta:
     spike_sampling_rate_hz: float | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    channel_policy: str = "channel"
+    channel_policy: str = FIXED_CHANNELS
     flagged_channels: list[int] = field(default_factory=list)
     array_layout: str = ""
+
+    def __post_init__(self) -> None:
+        self.channel_policy = applied_policy(self.channel_policy)
 
 
 @dataclass
@@ -328,38 +333,27 @@ class Session:
     def _validate_spike_times(self, src: str) -> None:
         assert self.spike_times is not None
         tol = 1e-9
+
+        def bad(channel: int, problem: str) -> DataError:
+            return DataError(f"channel {channel}: {problem}", field="spike_times", source=src)
+
         for i, t in enumerate(self.spike_times):
             if t.ndim != 1:
-                raise DataError(
-                    f"channel {i}: spike times must be 1-D, got {t.shape}",
-                    field="spike_times",
-                    source=src,
-                )
+                raise bad(i, f"spike times must be 1-D, got {t.shape}")
             if t.size == 0:
                 continue
             if not np.all(np.isfinite(t)):
-                raise DataError(
-                    f"channel {i}: NaN or inf spike times", field="spike_times", source=src
-                )
+                raise bad(i, "NaN or inf spike times")
             if t[0] < 0:
-                raise DataError(
-                    f"channel {i}: negative spike time {t[0]:.6f} s",
-                    field="spike_times",
-                    source=src,
-                )
+                raise bad(i, f"negative spike time {t[0]:.6f} s")
             if np.any(np.diff(t) < 0):
                 k = int(np.flatnonzero(np.diff(t) < 0)[0])
-                raise DataError(
-                    f"channel {i}: spike times not sorted (at index {k + 1})",
-                    field="spike_times",
-                    source=src,
-                )
+                raise bad(i, f"spike times not sorted (at index {k + 1})")
             if t[0] < self.t_start - tol or t[-1] > self.t_stop + tol:
-                raise DataError(
-                    f"channel {i}: spikes at {t[0]:.6f}..{t[-1]:.6f} s fall outside the recording "
+                raise bad(
+                    i,
+                    f"spikes at {t[0]:.6f}..{t[-1]:.6f} s fall outside the recording "
                     f"{self.t_start:.6f}..{self.t_stop:.6f} s",
-                    field="spike_times",
-                    source=src,
                 )
 
     def _validate_counts(self, src: str) -> None:

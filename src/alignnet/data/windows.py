@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from alignnet.errors import DataError
+from alignnet.names import FIXED_CHANNELS, applied_policy
 
 #: Optional ``[N, C, L]`` rate arrays of synthetic windows (see `Windows`).
 RATE_FIELDS = ("true_rates", "latent_rates")
@@ -40,7 +41,8 @@ class Windows:
         channel_policy: how the channels were formed when the files were read:
             ``"electrode"`` (sorted units summed per electrode: every day has the same
             channels), ``"unit"`` (each sorted unit is a channel: each day has its own list)
-            or ``"channel"`` (the file's own channels, e.g. binned counts).
+            or ``"fixed"`` (the file's own channels, e.g. binned counts; the old spelling
+            ``"channel"`` reads as it).
         day_channel_ids: day -> that day's channel labels, only when days have different
             channel lists (``"unit"`` policy); empty otherwise.
         true_rates: ``[N, C, L]`` float32 expected spike counts per bin given the behaviour
@@ -67,12 +69,13 @@ class Windows:
     channel_ids: list[str] = field(default_factory=list)
     behavior_names: list[str] = field(default_factory=lambda: ["x", "y"])
     info: dict[str, Any] = field(default_factory=dict)
-    channel_policy: str = "channel"
+    channel_policy: str = FIXED_CHANNELS
     day_channel_ids: dict[int, list[str]] = field(default_factory=dict)
     true_rates: np.ndarray | None = None
     latent_rates: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        self.channel_policy = applied_policy(self.channel_policy)
         self.spikes = np.ascontiguousarray(self.spikes, dtype=np.float32)
         for name in RATE_FIELDS:
             if getattr(self, name) is not None:

@@ -58,7 +58,7 @@ def run_cell(
             skipped.append({"fold": fold.label, "why": why})
             continue
         proto = None
-        if spec.pretrains:
+        if spec.proto.pretrains:
             key = np.asarray(fold.pretrain, dtype=np.int64).tobytes()
             proto = pretrained.get(key)
             if proto is None:
@@ -66,24 +66,26 @@ def run_cell(
                 proto = proto.pretrain(windows[fold.pretrain], seed=seed)
                 pretrained[key] = proto
         train = windows[fold.train]
-        seen = windows[np.union1d(fold.train, fold.pretrain if spec.pretrains else fold.train)]
+        seen = windows[
+            np.union1d(fold.train, fold.pretrain if spec.proto.pretrains else fold.train)
+        ]
         train_mean = train.spikes.mean(axis=(0, 2))
         decoder = None
-        if SIMULATE in spec.tasks:
+        if SIMULATE in spec.proto.tasks:
             decoder = reference_decoder(train, windows[fold.val], seed=seed)
-        for task in sorted(spec.tasks):
+        for task in sorted(spec.proto.tasks):
             model, setting, tried = tune(spec, proto, fold, windows, task, seed, n_configs)
             chosen.append({"fold": fold.label, "task": task, "chosen": setting, "tried": tried})
             for test_set in fold.tests:
                 test = windows[test_set.index]
                 why, aligned_on = None, None
-                if task == SIMULATE and spec.aligns_new_days:
+                if task == SIMULATE and spec.proto.aligns_new_days:
                     # the test spikes are the target: align on the day's first half of test
                     # trials (unlabelled), score the second half
                     test, aligned_on = align_for_simulation(model, test)
                 elif task == SIMULATE:  # the test spikes are the target: never aligned on
                     why = unseen_channels(train, test, "no read-out to simulate them")
-                elif not spec.aligns_new_days:
+                elif not spec.proto.aligns_new_days:
                     why = unseen_channels(seen, test, "this model has no read-in for them")
                 if why:
                     skipped.append(
@@ -124,7 +126,7 @@ def run_cell(
         "model": spec.name,
         "protocol": protocol,
         "seed": seed,
-        "causal": spec.causal,
+        "causal": bool(spec.proto.causal),
         "records": records,
         "hyperparameters": chosen,
         "folds": [{"label": f.label, **f.info} for f in folds],

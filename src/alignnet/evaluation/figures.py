@@ -27,7 +27,10 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, *, title: str | None = None) -> Path:
+    """Write ``fig`` (with its ``title`` above the panels) to ``path`` as PNG, atomically."""
+    if title is not None:
+        fig.suptitle(title, fontsize=9)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     _plt().close(fig)
@@ -77,8 +80,7 @@ def fig5_decoding(panels: list[tuple[str, dict]], model: str, path: Path, bin_s:
             ax.tick_params(labelsize=6)
         axes[1, j].set_xlabel("time, s", fontsize=7)
     axes[0, 0].legend(fontsize=6)
-    fig.suptitle(f"Figure 5 analogue: {model}, spike → behaviour", fontsize=9)
-    return _save(fig, path)
+    return _save(fig, path, title=f"Figure 5 analogue: {model}, spike → behaviour")
 
 
 def fig6_simulation(
@@ -105,8 +107,7 @@ def fig6_simulation(
             ax.tick_params(labelsize=6)
         axes[1, j].set_xlabel("bin", fontsize=7)
         fig.colorbar(im, ax=axes[:, j], shrink=0.6)
-    fig.suptitle(f"Figure 6 analogue: {model}, behaviour → spikes", fontsize=9)
-    return _save(fig, path)
+    return _save(fig, path, title=f"Figure 6 analogue: {model}, behaviour → spikes")
 
 
 def fig7_firing_rates(
@@ -129,8 +130,7 @@ def fig7_firing_rates(
             ax.tick_params(labelsize=5)
             ax.set_title(f"{label} ch {ch[0] + 1}-{ch[-1] + 1}", fontsize=6)
     axes[0, 0].legend(fontsize=5)
-    fig.suptitle(f"Figure 7 analogue: {model}, firing rate per channel (eq. 20)", fontsize=9)
-    return _save(fig, path)
+    return _save(fig, path, title=f"Figure 7 analogue: {model}, firing rate per channel (eq. 20)")
 
 
 #: Panels of `fig7_spike_statistics`: (record key, title).
@@ -177,8 +177,9 @@ def fig7_spike_statistics(records: Sequence[dict[str, Any]], path: Path) -> Path
         ax.tick_params(labelsize=6)
     axes[0].set_yticks(y, models, fontsize=6)
     axes[0].invert_yaxis()  # first row on top
-    fig.suptitle(f"Figure 7 (spike statistics): samples vs held-out spikes, {protocol}", fontsize=9)
-    return _save(fig, path)
+    return _save(
+        fig, path, title=f"Figure 7 (spike statistics): samples vs held-out spikes, {protocol}"
+    )
 
 
 def curve_figure(

@@ -111,7 +111,10 @@ def write_outputs(
             "preset": asdict(config.resolved_preset()),
             "data": info,
             "protocols": protocols,
-            "models": {s.name: {"tasks": sorted(s.tasks), "causal": s.causal} for s in specs},
+            "models": {
+                s.name: {"tasks": sorted(s.proto.tasks), "causal": bool(s.proto.causal)}
+                for s in specs
+            },
             "skipped": skipped,
             "hardware": {
                 "machine": platform.machine(),

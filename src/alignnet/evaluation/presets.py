@@ -152,7 +152,7 @@ class RowEntry:
 #: Every row of the benchmark: the one registry of models (names from `alignnet.names`).
 MODEL_ROWS: dict[str, RowEntry] = {
     **{ROW_OF_NEURON[n]: RowEntry(_ALIGNNET, {"neuron": n}, "alignnet") for n in NEURONS},
-    ALIGNED_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "align": True}, "alignnet"),
+    ALIGNED_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "align_new_days": True}, "alignnet"),
     WINDOW_ROW: RowEntry(_ALIGNNET, {"neuron": LIF, "causal": False}, "alignnet"),
     **{
         name: RowEntry(
@@ -182,32 +182,13 @@ class ModelSpec:
 
     ``proto`` carries the row's parameters and the preset's training budget; every fit
     starts from ``clone(proto).set_params(**setting)`` (or from a copy of the pretrained
-    prototype, for an estimator that ``pretrains``). The flags are the prototype's.
+    prototype, for an estimator that ``pretrains``). Its flags are the prototype's
+    (``spec.proto.tasks``, ``spec.proto.causal``, ...).
     """
 
     name: str
     proto: Estimator
     grid: list[dict[str, Any]]
-
-    @property
-    def tasks(self) -> frozenset[str]:
-        return frozenset(self.proto.tasks)
-
-    @property
-    def pretrains(self) -> bool:
-        return bool(self.proto.pretrains)
-
-    @property
-    def causal(self) -> bool:
-        return bool(self.proto.causal)
-
-    @property
-    def per_day_channels(self) -> bool:
-        return bool(self.proto.per_day_channels)
-
-    @property
-    def aligns_new_days(self) -> bool:
-        return bool(self.proto.aligns_new_days)
 
 
 def _budget(entry: RowEntry, preset: BenchmarkPreset, epochs: Callable[[int], int]) -> dict:

@@ -44,7 +44,7 @@ def predict_windows(model: Estimator, task: str, windows: Windows) -> np.ndarray
 def channel_problem(spec: ModelSpec, fold: Fold, windows: Windows) -> str | None:
     """Why ``spec`` cannot run ``fold`` (days with different channel lists), or None."""
     index = np.concatenate([fold.train, fold.val, *[t.index for t in fold.tests]])
-    if not windows[index].ragged or spec.per_day_channels:
+    if not windows[index].ragged or spec.proto.per_day_channels:
         return None
     return (
         "its days have different channel lists (unit policy) and this model needs the same "

@@ -37,11 +37,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
-from alignnet.models.lif_step import lif_charge
+from alignnet.models.lif_step import LifOptions, lif_charge
+
+if TYPE_CHECKING:  # Python 3.10 has no typing.Unpack
+    from typing_extensions import Unpack
 
 #: Surrogate names -> the integer code the backward kernel takes.
 SURROGATE_CODES: dict[str, int] = {"atan": 0, "sigmoid": 1}
@@ -207,14 +211,9 @@ def lif_backward(
     potentials: np.ndarray,
     grad_spikes: np.ndarray,
     *,
-    tau: float,
-    v_threshold: float,
-    v_reset: float,
-    surrogate: str,
-    alpha: float,
-    detach_reset: bool,
     grad_input: np.ndarray,
     threads: int = 1,
+    **options: Unpack[LifOptions],
 ) -> None:
     """Gradient w.r.t. the input current from the saved potentials ``V`` (module docstring).
 
@@ -228,6 +227,8 @@ def lif_backward(
         threads: most threads to split the neurons over; the result does not depend on it.
     """
     scalar = potentials.dtype.type
+    tau, v_threshold, surrogate = options["tau"], options["v_threshold"], options["surrogate"]
+    alpha = options["alpha"]
     code = SURROGATE_CODES[surrogate]
     if surrogate == "atan":
         c1, c2 = alpha / 2.0, math.pi / 2.0 * alpha
@@ -240,11 +241,11 @@ def lif_backward(
     scalars = (
         scalar(1.0 / tau),
         scalar(v_threshold),
-        scalar(v_reset),
+        scalar(options["v_reset"]),
         code,
         scalar(c1),
         scalar(c2),
-        scalar(0.0 if detach_reset else 1.0),
+        scalar(0.0 if options["detach_reset"] else 1.0),
     )
 
     def run(start: int, stop: int) -> None:

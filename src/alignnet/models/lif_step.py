@@ -10,7 +10,23 @@ recurrence rewritten on ``W = V_reset - V``; every path is tested bit-equal to t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
+
+
+class LifOptions(TypedDict):
+    """The LIF parameters every implementation takes (keyword bundle, written once).
+
+    ``tau``: membrane time constant, steps (> 1); ``v_threshold``, ``v_reset``: membrane
+    units; ``surrogate``: ``"atan"`` | ``"sigmoid"``; ``alpha``: its sharpness;
+    ``detach_reset``: no gradient through the reset.
+    """
+
+    tau: float
+    v_threshold: float
+    v_reset: float
+    surrogate: str
+    alpha: float
+    detach_reset: bool
 
 
 def lif_charge(h: Any, current: Any, tau: Any, v_reset: Any) -> Any:

@@ -42,36 +42,33 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import torch
 from torch import nn
 
 from alignnet.models import surrogate as sg
-from alignnet.models.lif_step import lif_charge
+from alignnet.models.lif_step import LifOptions, lif_charge
+
+if TYPE_CHECKING:  # Python 3.10 has no typing.Unpack
+    from typing_extensions import Unpack
 
 BACKENDS = ("auto", "eager", "fused", "fused-torch", "compile")
 FusedKernel = Literal["numba", "torch"]
 
 
 # ----------------------------------------------------------------------------- eager reference
-def lif_eager(
-    x: torch.Tensor,
-    *,
-    tau: float,
-    v_threshold: float,
-    v_reset: float,
-    surrogate: str,
-    alpha: float,
-    detach_reset: bool,
-) -> torch.Tensor:
+def lif_eager(x: torch.Tensor, **options: Unpack[LifOptions]) -> torch.Tensor:
     """Reference LIF loop, literally eq. 10-12. ``x``: ``[T, B, ...]`` -> spikes, same shape."""
+    tau, v_reset = options["tau"], options["v_reset"]
     h = torch.full_like(x[0], v_reset)
     spikes = []
     for x_t in x.unbind(0):
         v = lif_charge(h, x_t, tau, v_reset)
-        s = sg.SurrogateSpike.apply(v - v_threshold, surrogate, alpha)
-        s_r = s.detach() if detach_reset else s
+        s = sg.SurrogateSpike.apply(
+            v - options["v_threshold"], options["surrogate"], options["alpha"]
+        )
+        s_r = s.detach() if options["detach_reset"] else s
         h = v_reset * s_r + v * (1.0 - s_r)
         spikes.append(s)
     return torch.stack(spikes)
@@ -130,15 +127,7 @@ def lif_forward_potentials(x: torch.Tensor, *, tau: float, v_threshold: float, v
 
 
 def lif_backward_input_grad(
-    w: torch.Tensor,
-    grad_spikes: torch.Tensor,
-    *,
-    tau: float,
-    v_threshold: float,
-    v_reset: float,
-    surrogate: str,
-    alpha: float,
-    detach_reset: bool,
+    w: torch.Tensor, grad_spikes: torch.Tensor, **options: Unpack[LifOptions]
 ) -> torch.Tensor:
     """Gradient of the loss w.r.t. the input current, from the saved ``W = V_reset - V``.
 
@@ -154,9 +143,10 @@ def lif_backward_input_grad(
     loop is one ``addcmul_`` per step. The surrogate derivatives are even, so
     ``sg(U - th) = sg(W + th)``.
     """
-    derivative, _ = sg.resolve(surrogate, alpha)
+    tau, alpha = options["tau"], options["alpha"]
+    derivative, _ = sg.resolve(options["surrogate"], alpha)
     k = 1.0 / tau
-    th = v_threshold - v_reset
+    th = options["v_threshold"] - options["v_reset"]
     t_steps = w.shape[0]
     w2 = w.reshape(t_steps, -1)
     g2 = grad_spikes.reshape(t_steps, -1)
@@ -171,7 +161,7 @@ def lif_backward_input_grad(
         torch.add(wb, th, out=zb)
         derivative(zb, alpha, inplace=True, scale=k)  # zb = k * sg
         torch.gt(wb, -th, out=cb)  # 1 - S
-        if not detach_reset:
+        if not options["detach_reset"]:
             cb.addcmul_(wb, zb, value=tau)  # (1 - S) - U * sg, with U = -W and zb = k * sg
         cb.mul_(1.0 - k)
         zb.mul_(g2.narrow(1, start, width))
@@ -186,25 +176,11 @@ class _FusedLIF(torch.autograd.Function):
     ``W = V_reset - V`` (torch kernel) or ``V`` (numba kernel)."""
 
     @staticmethod
-    def forward(ctx, x, kernel, tau, v_threshold, v_reset, surrogate, alpha, detach_reset):
-        if kernel == "numba":
-            spikes, saved = _numba_forward(
-                x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=True
-            )
-        else:
-            saved, spikes = lif_forward_potentials(
-                x, tau=tau, v_threshold=v_threshold, v_reset=v_reset
-            )
+    def forward(ctx, x, kernel, options):
+        spikes, saved = _fused_forward(x, kernel, options, save=True)
         ctx.save_for_backward(saved)
         ctx.kernel = kernel
-        ctx.options = dict(
-            tau=tau,
-            v_threshold=v_threshold,
-            v_reset=v_reset,
-            surrogate=surrogate,
-            alpha=alpha,
-            detach_reset=detach_reset,
-        )
+        ctx.options = options
         return spikes
 
     @staticmethod
@@ -213,43 +189,33 @@ class _FusedLIF(torch.autograd.Function):
         (saved,) = ctx.saved_tensors
         input_grad = _numba_backward if ctx.kernel == "numba" else lif_backward_input_grad
         grad_x = input_grad(saved, grad_spikes.contiguous(), **ctx.options)
-        return grad_x, None, None, None, None, None, None, None
+        return grad_x, None, None
 
 
-def lif_fused_torch(
-    x: torch.Tensor,
-    *,
-    tau: float,
-    v_threshold: float,
-    v_reset: float,
-    surrogate: str,
-    alpha: float,
-    detach_reset: bool,
-) -> torch.Tensor:
+def lif_fused_torch(x: torch.Tensor, **options: Unpack[LifOptions]) -> torch.Tensor:
     """Fused LIF with the torch-only kernel (same arguments and result as :func:`lif_eager`)."""
-    return _run_fused(x, "torch", tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
+    return _run_fused(x, "torch", options)
 
 
-def _run_fused(
-    x: torch.Tensor,
-    kernel: FusedKernel,
-    tau: float,
-    v_threshold: float,
-    v_reset: float,
-    surrogate: str,
-    alpha: float,
-    detach_reset: bool,
-) -> torch.Tensor:
-    """The fused LIF on ``kernel``: forward only (nothing saved) when no gradient is needed."""
-    if torch.is_grad_enabled() and x.requires_grad:
-        return _FusedLIF.apply(
-            x.contiguous(), kernel, tau, v_threshold, v_reset, surrogate, alpha, detach_reset
-        )
+def _fused_forward(
+    x: torch.Tensor, kernel: FusedKernel, options: LifOptions, *, save: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(spikes, saved)`` of the fused forward on ``kernel`` (``saved``: ``V`` for numba,
+    ``W = V_reset - V`` for torch; None from numba when ``save`` is False)."""
+    tau, v_threshold, v_reset = options["tau"], options["v_threshold"], options["v_reset"]
     if kernel == "numba":
         return _numba_forward(
-            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=False
-        )[0]
-    return lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)[1]
+            x, tau=tau, v_threshold=v_threshold, v_reset=v_reset, save_potentials=save
+        )
+    w, spikes = lif_forward_potentials(x, tau=tau, v_threshold=v_threshold, v_reset=v_reset)
+    return spikes, w
+
+
+def _run_fused(x: torch.Tensor, kernel: FusedKernel, options: LifOptions) -> torch.Tensor:
+    """The fused LIF on ``kernel``: forward only (nothing saved) when no gradient is needed."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _FusedLIF.apply(x.contiguous(), kernel, options)
+    return _fused_forward(x, kernel, options, save=False)[0]
 
 
 # ----------------------------------------------------------------------------- numba kernel
@@ -308,7 +274,7 @@ def _numba_forward(
 
 
 def _numba_backward(
-    potentials: torch.Tensor, grad_spikes: torch.Tensor, **options: Any
+    potentials: torch.Tensor, grad_spikes: torch.Tensor, **options: Unpack[LifOptions]
 ) -> torch.Tensor:
     """Numba backward: ``dL/dI`` ``[T, B, ...]`` from the saved ``V`` and ``dL/dS``."""
     shape = potentials.shape
@@ -327,26 +293,17 @@ def _numba_backward(
     return grad_input.view(shape)
 
 
-def lif_fused(
-    x: torch.Tensor,
-    *,
-    tau: float,
-    v_threshold: float,
-    v_reset: float,
-    surrogate: str,
-    alpha: float,
-    detach_reset: bool,
-) -> torch.Tensor:
+def lif_fused(x: torch.Tensor, **options: Unpack[LifOptions]) -> torch.Tensor:
     """Fused LIF (same arguments and result as :func:`lif_eager`), on the kernel that
     :func:`fused_kernel` picks for ``x``."""
-    return _run_fused(x, fused_kernel(x), tau, v_threshold, v_reset, surrogate, alpha, detach_reset)
+    return _run_fused(x, fused_kernel(x), options)
 
 
 # ----------------------------------------------------------------------------- compiled path
 _COMPILED: dict[str, Callable[..., torch.Tensor]] = {}
 
 
-def lif_compiled(x: torch.Tensor, **options) -> torch.Tensor:
+def lif_compiled(x: torch.Tensor, **options: Unpack[LifOptions]) -> torch.Tensor:
     """``torch.compile`` of :func:`lif_eager` (compiled once per process, on first use)."""
     fn = _COMPILED.get("lif")
     if fn is None:
@@ -407,6 +364,11 @@ class MultiStepLIF(nn.Module):
             f"detach_reset={self.detach_reset}, backend={self.backend!r}"
         )
 
+    @property
+    def options(self) -> LifOptions:
+        """This layer's LIF parameters, as the implementations take them."""
+        return cast(LifOptions, {key: getattr(self, key) for key in LifOptions.__annotations__})
+
     def resolved_backend(self, device: torch.device) -> str:
         """The implementation ``"auto"`` picks on ``device``."""
         if self.backend != "auto":
@@ -419,14 +381,7 @@ class MultiStepLIF(nn.Module):
         """``x``: input current ``[T, B, ...]`` (T >= 1) -> spikes of the same shape."""
         if x.dim() < 2:
             raise ValueError(f"MultiStepLIF expects [T, B, ...], got shape {tuple(x.shape)}")
-        options: dict[str, Any] = dict(
-            tau=self.tau,
-            v_threshold=self.v_threshold,
-            v_reset=self.v_reset,
-            surrogate=self.surrogate,
-            alpha=self.alpha,
-            detach_reset=self.detach_reset,
-        )
+        options = self.options
         backend = self.resolved_backend(x.device)
         if backend == "eager":
             spikes = lif_eager(x, **options)

@@ -34,16 +34,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from alignnet.errors import CheckpointError, DataError
+from alignnet.errors import CheckpointError
 from alignnet.models.activations import TemporalLIF
 from alignnet.realtime.stats import (
+    FixedStats,
     resolve_spike_stats,
+    stream_block,
     trained_normalizer,
     z_score_bin,
     z_score_block,
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from alignnet.api import AlignNet
     from alignnet.models.context import DilatedBlock
 
@@ -218,15 +222,10 @@ class CausalStreamingDecoder:
     """
 
     def __init__(
-        self,
-        model: AlignNet,
-        *,
-        day: int | None = None,
-        spike_mean: np.ndarray | None = None,
-        spike_std: np.ndarray | None = None,
-        trace: bool = False,
+        self, model: AlignNet, *, trace: bool = False, **stats: Unpack[FixedStats]
     ) -> None:
         cfg = model.config.model
+        day = stats.get("day")
         if "decode" not in model.tasks:
             raise CheckpointError(
                 "this model has not been fine-tuned for decoding (tasks "
@@ -244,11 +243,7 @@ class CausalStreamingDecoder:
         self.n_behavior = cfg.n_behavior
         self.day = day
         self._spike_mean, self._spike_std = resolve_spike_stats(
-            model.normalizer,
-            n_channels=self.n_channels,
-            day=day,
-            spike_mean=spike_mean,
-            spike_std=spike_std,
+            model.normalizer, n_channels=self.n_channels, **stats
         )
         self._normalizer = trained_normalizer(model.normalizer)
         enc, dec = net.spike_encoder, net.behavior_decoder
@@ -283,18 +278,12 @@ class CausalStreamingDecoder:
 
     @classmethod
     def from_checkpoint(
-        cls,
-        path: str | Path,
-        *,
-        day: int | None = None,
-        spike_mean: np.ndarray | None = None,
-        spike_std: np.ndarray | None = None,
+        cls, path: str | Path, **stats: Unpack[FixedStats]
     ) -> CausalStreamingDecoder:
         """Load a checkpoint written by `AlignNet.save` (or a training run) and wrap it."""
         from alignnet.api import AlignNet
 
-        model = AlignNet.load(path, device="cpu")
-        return cls(model, day=day, spike_mean=spike_mean, spike_std=spike_std)
+        return cls(AlignNet.load(path, device="cpu"), **stats)
 
     def reset(self) -> None:
         """Forget every bin received: convolution buffers to zero, membranes to rest."""
@@ -368,23 +357,12 @@ class CausalStreamingDecoder:
 
     def run(self, counts: np.ndarray) -> np.ndarray:
         """Stream a block bin by bin: ``[T, C]`` counts -> ``[T, D]`` float32 estimates."""
-        counts = np.asarray(counts)
-        if counts.ndim != 2:
-            raise DataError(f"expected [T, C], got shape {counts.shape}", field="counts")
-        out = np.empty((counts.shape[0], self.n_behavior), dtype=np.float32)
-        for t in range(counts.shape[0]):
-            out[t] = self.step(counts[t])
-        return out
+        return stream_block(self.step, counts, n_out=self.n_behavior)
 
 
 @torch.no_grad()
 def decode_continuous(
-    model: AlignNet,
-    counts: np.ndarray,
-    *,
-    day: int | None = None,
-    spike_mean: np.ndarray | None = None,
-    spike_std: np.ndarray | None = None,
+    model: AlignNet, counts: np.ndarray, **stats: Unpack[FixedStats]
 ) -> np.ndarray:
     """Batch decode of a causal model over one continuous block, as one sequence.
 
@@ -401,11 +379,10 @@ def decode_continuous(
         raise CheckpointError("decode_continuous needs a causal model (ModelConfig.causal=True)")
     if "decode" not in model.tasks:
         raise CheckpointError("this model has not been fine-tuned for decoding")
+    day = stats.get("day")
     readin = _day_readin(model, day)
     c = model.config.model.n_channels if readin is None else readin.shape[1]
-    mean, std = resolve_spike_stats(
-        model.normalizer, n_channels=c, day=day, spike_mean=spike_mean, spike_std=spike_std
-    )
+    mean, std = resolve_spike_stats(model.normalizer, n_channels=c, **stats)
     z = z_score_block(counts, spike_mean=mean, spike_std=std, source="decode_continuous")
     z = z.T[None]  # [1, C, T]
     net = model.network.eval()

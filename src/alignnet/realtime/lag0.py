@@ -32,6 +32,7 @@ from alignnet.errors import DataError
 from alignnet.evaluation.metrics import pearson_r, r2_score
 from alignnet.realtime.causal import CausalStreamingDecoder
 from alignnet.realtime.stats import (
+    FixedStats,
     resolve_spike_stats,
     spike_statistics,
     trained_normalizer,
@@ -39,6 +40,8 @@ from alignnet.realtime.stats import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from alignnet.api import AlignNet
 
 
@@ -67,13 +70,7 @@ def continuous_day(
 
 @torch.no_grad()
 def window_lag0_estimates(
-    model: AlignNet,
-    counts: np.ndarray,
-    *,
-    day: int | None = None,
-    spike_mean: np.ndarray | None = None,
-    spike_std: np.ndarray | None = None,
-    batch_size: int = 128,
+    model: AlignNet, counts: np.ndarray, *, batch_size: int = 128, **stats: Unpack[FixedStats]
 ) -> np.ndarray:
     """Acausal window model at lag 0: row t = last bin of the window ending at bin t.
 
@@ -87,14 +84,8 @@ def window_lag0_estimates(
     """
     counts = np.asarray(counts, dtype=np.float32)
     cfg = model.config.model
-    length = cfg.window_len
-    mean, std = resolve_spike_stats(
-        model.normalizer,
-        n_channels=counts.shape[1],
-        day=day,
-        spike_mean=spike_mean,
-        spike_std=spike_std,
-    )
+    length, day = cfg.window_len, stats.get("day")
+    mean, std = resolve_spike_stats(model.normalizer, n_channels=counts.shape[1], **stats)
     z = z_score_block(counts, spike_mean=mean, spike_std=std, source="window_lag0_estimates")
     n = counts.shape[0] - length + 1
     out = np.full((counts.shape[0], cfg.n_behavior), np.nan, dtype=np.float32)
@@ -116,19 +107,13 @@ def window_lag0_estimates(
 
 
 def stream_lag0_estimates(
-    model: AlignNet,
-    counts: np.ndarray,
-    *,
-    day: int | None = None,
-    spike_mean: np.ndarray | None = None,
-    spike_std: np.ndarray | None = None,
+    model: AlignNet, counts: np.ndarray, **stats: Unpack[FixedStats]
 ) -> np.ndarray:
     """Causal model at lag 0: the incremental stream over the day, ``[T, C] -> [T, D]``."""
-    decoder = CausalStreamingDecoder(model, day=day, spike_mean=spike_mean, spike_std=spike_std)
-    return decoder.run(counts)
+    return CausalStreamingDecoder(model, **stats).run(counts)
 
 
-def lag0_estimates(model: AlignNet, counts: np.ndarray, **stats) -> np.ndarray:
+def lag0_estimates(model: AlignNet, counts: np.ndarray, **stats: Unpack[FixedStats]) -> np.ndarray:
     """Per-bin lag-0 estimates ``[T, D]``: the stream for a causal model, the window ending at
     each bin for the acausal one (NaN before its first full window)."""
     if model.config.model.causal:

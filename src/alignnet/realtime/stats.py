@@ -7,12 +7,28 @@ a set fitted from a block of unlabelled bins of the new day (`spike_statistics`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypedDict
+
 import numpy as np
 
 from alignnet.data.checks import check_array
 from alignnet.data.preprocess.normalization import NormStats, mean_std
 from alignnet.errors import CheckpointError, DataError
 from alignnet.utils.limits import MAX_STREAM_COUNT
+
+if TYPE_CHECKING:  # Python 3.10 has no typing.Unpack
+    from typing_extensions import Unpack
+
+
+class FixedStats(TypedDict, total=False):
+    """The fixed normalisation of a streaming, lag-0 or exported decode (keyword bundle of
+    `resolve_spike_stats`): ``day`` (a stored day's statistics and read-in) and/or
+    ``spike_mean``/``spike_std`` (``[C]`` counts per bin of a calibration block)."""
+
+    day: int | None
+    spike_mean: np.ndarray | None
+    spike_std: np.ndarray | None
 
 
 def trained_normalizer(normalizer: NormStats | None) -> NormStats:
@@ -40,12 +56,7 @@ def spike_statistics(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def resolve_spike_stats(
-    normalizer: NormStats | None,
-    *,
-    n_channels: int,
-    day: int | None,
-    spike_mean: np.ndarray | None,
-    spike_std: np.ndarray | None,
+    normalizer: NormStats | None, *, n_channels: int, **stats: Unpack[FixedStats]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fixed ``[C]`` float64 spike statistics a streaming/exported model normalises with.
 
@@ -53,6 +64,7 @@ def resolve_spike_stats(
     (or its single set when it was trained without per-day normalisation). ``normalizer``:
     the model's `NormStats` (None: never trained).
     """
+    day, spike_mean, spike_std = stats.get("day"), stats.get("spike_mean"), stats.get("spike_std")
     if (spike_mean is None) != (spike_std is None):
         raise DataError("give both spike_mean and spike_std, or neither", field="spike_mean")
     if spike_mean is not None:
@@ -153,3 +165,24 @@ def z_score_block(
         expected=f"[T, {spike_mean.shape[0]}] counts",
     )
     return ((counts - spike_mean) / spike_std).astype(np.float32)
+
+
+def stream_block(
+    step: Callable[[np.ndarray], np.ndarray], counts: np.ndarray, *, n_out: int
+) -> np.ndarray:
+    """Run a bin-by-bin decoder's ``step`` (``[C]`` counts -> ``[D]``) over a block.
+
+    Args:
+        counts: ``[T, C]`` spike counts.
+        n_out: D.
+
+    Returns:
+        ``[T, D]`` float32, row t = ``step(counts[t])``, the bins fed in order.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2:
+        raise DataError(f"expected [T, C], got shape {counts.shape}", field="counts")
+    out = np.empty((counts.shape[0], n_out), dtype=np.float32)
+    for t in range(counts.shape[0]):
+        out[t] = step(counts[t])
+    return out

@@ -51,8 +51,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
-from alignnet.errors import CheckpointError, DataError
-from alignnet.realtime.stats import resolve_spike_stats, trained_normalizer, z_score_bin
+from alignnet.errors import CheckpointError
+from alignnet.realtime.stats import (
+    resolve_spike_stats,
+    stream_block,
+    trained_normalizer,
+    z_score_bin,
+)
 
 if TYPE_CHECKING:
     from alignnet.api import AlignNet
@@ -243,13 +248,7 @@ class StreamingDecoder:
         Returns:
             ``[T, D]`` float32 estimates, one per `step` (NaN rows while warming up).
         """
-        counts = np.asarray(counts)
-        if counts.ndim != 2:
-            raise DataError(f"expected [T, C], got shape {counts.shape}", field="counts")
-        out = np.empty((counts.shape[0], self.n_behavior), dtype=np.float32)
-        for t in range(counts.shape[0]):
-            out[t] = self.step(counts[t])
-        return out
+        return stream_block(self.step, counts, n_out=self.n_behavior)
 
 
 def _exported_window_fn(

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alignnet.utils.plain import json_default
+
 #: Marks every temporary file or folder this package creates next to an output.
 TMP_TAG = "alignnet-tmp"
 _TMP_RE = re.compile(r"^\..*\." + TMP_TAG + r"-(\d+)-")
@@ -209,17 +211,5 @@ def write_text_atomic(path: str | Path, text: str, *, expect: FileState | None =
 
 def write_json_atomic(path: str | Path, obj: Any, *, expect: FileState | None = None) -> None:
     """Write ``obj`` as indented JSON to ``path`` atomically (``expect``: see `atomic_path`)."""
-    text = json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n"
+    text = json.dumps(obj, indent=2, sort_keys=True, default=json_default) + "\n"
     write_text_atomic(path, text, expect=expect)
-
-
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -26,6 +26,9 @@ from alignnet.data.io.windows_file import load_windows, save_windows
 from alignnet.errors import FileFormatError
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from alignnet.data.io.read_options import SessionReading
     from alignnet.data.session import Session
 
 SESSION_SUFFIXES = (".npz", ".nwb", ".mat", ".nev", ".plx")
@@ -134,23 +137,15 @@ def load_session(
     return apply_to_session(load_session_npz(path), options)
 
 
-def load_sessions(
-    path: str | Path,
-    *,
-    target: Literal["vel", "pos"] = "vel",
-    channels: ChannelPolicy = "auto",
-    behavior: str | None = None,
-    max_gap_s: float = DEFAULT_MAX_GAP_S,
-    missing_value: float | None = None,
-) -> list[Session]:
+def load_sessions(path: str | Path, **reading: Unpack[SessionReading]) -> list[Session]:
     """Load a session file, a folder of session files, or a native dataset folder.
 
     Args:
         path: a file (see `load_session`); a folder with ``dataset.json`` (native dataset,
             `alignnet.data.io.native_dataset.load_dataset`); or a folder whose ``.npz``/``.nwb``/``.mat``
             files are each one session (loaded in name order).
-        target: passed to `load_session` for ``.mat`` files.
-        channels, behavior, max_gap_s, missing_value: see `load_session`.
+        reading: `load_session`'s keywords (``target`` for ``.mat`` files, ``channels``,
+            ``behavior``, ``max_gap_s``, ``missing_value``; same defaults), for every file.
 
     Returns:
         The sessions, sorted by ``meta.day``. Third-party files (whose day is not stored) get
@@ -161,27 +156,18 @@ def load_sessions(
         DataError: a folder mixing subjects, channel policies or electrode layouts, or two
             third-party recordings on the same date.
     """
-    kwargs = {
-        "target": target,
-        "channels": channels,
-        "behavior": behavior,
-        "max_gap_s": max_gap_s,
-        "missing_value": missing_value,
-    }
     path = Path(path)
     if not path.exists():
         raise FileFormatError("file or folder not found", source=path)
     if path.is_file():
-        return [load_session(path, **kwargs)]  # type: ignore[arg-type]
+        return [load_session(path, **reading)]
     if not path.is_dir():  # /dev/null, a FIFO, a socket: never read (a FIFO would block)
         raise FileFormatError("not a regular file or a folder", source=path)
     if (path / "dataset.json").is_file():
         from alignnet.data.io.native_dataset import load_dataset
         from alignnet.data.io.read_options import ReadOptions, apply_to_session
 
-        options = ReadOptions(
-            behavior=behavior, channels=channels, max_gap_s=max_gap_s, missing_value=missing_value
-        )
+        options = ReadOptions.of(reading)
         return [apply_to_session(s, options) for s in load_dataset(path)]
     _refuse_days_without_manifest(path)
     files = sorted(
@@ -194,7 +180,7 @@ def load_sessions(
             f"no session files ({', '.join(SESSION_SUFFIXES)}) and no dataset.json in the folder",
             source=path,
         )
-    sessions = [load_session(p, **kwargs) for p in files]  # type: ignore[arg-type]
+    sessions = [load_session(p, **reading) for p in files]
     check_same_recording_setup(sessions)
     assign_calendar_days(sessions)
     return sorted(sessions, key=lambda s: s.meta.day)

@@ -312,7 +312,7 @@ def _session_from_nwbfile(
             spike_sampling_rate_hz=m["spike_sampling_rate_hz"],
             source=str(path),
             extra=m["extra"],
-            channel_policy=m.get("channel_policy", "channel"),
+            channel_policy=m.get("channel_policy", "fixed"),
             flagged_channels=list(m.get("flagged_channels", [])),
             array_layout=m.get("array_layout", ""),
         )

@@ -90,15 +90,37 @@ def unit_links(nwbfile: Any, path: Path) -> list[np.ndarray] | None:
                 f"unit {i} is linked to no electrode", field="units.electrodes", source=path
             )
         links.append(flat[a:b])
-    bad = np.flatnonzero((flat < 0) | (flat >= n_rows))
-    if bad.size:
-        raise DataError(
-            f"units link to electrode row(s) {sorted(set(flat[bad].tolist()))[:5]} but the "
-            f"electrode table has {n_rows} rows",
-            field="units.electrodes",
-            source=path,
-        )
+    owners = np.repeat(np.arange(len(links)), ends - starts)
+    check_electrode_rows(flat, n_rows, units=owners, field="units.electrodes", source=path)
     return links
+
+
+def check_electrode_rows(
+    rows: np.ndarray,
+    n_rows: int,
+    *,
+    field: str,
+    source: str | Path,
+    units: np.ndarray | None = None,
+) -> None:
+    """Refuse a unit-to-electrode link outside an electrode table of ``n_rows`` rows.
+
+    Args:
+        rows: ``[K]`` linked electrode-table rows (int).
+        units: ``[K]`` unit of each link (default: link ``k`` is unit ``k``).
+
+    Raises:
+        DataError: naming the first such unit and row.
+    """
+    bad = np.flatnonzero((rows < 0) | (rows >= n_rows))
+    if bad.size:
+        unit = int(bad[0]) if units is None else int(units[bad[0]])
+        raise DataError(
+            f"unit {unit} links to electrode row {int(rows[bad[0]])}, but the electrode table "
+            f"has {n_rows} rows",
+            field=field,
+            source=source,
+        )
 
 
 def unit_electrodes(nwbfile: Any, path: Path) -> np.ndarray | None:

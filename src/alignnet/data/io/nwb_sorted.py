@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from alignnet.data.io.nwb_channels import check_electrode_rows
 from alignnet.data.io.nwb_write import add_trial_table, save_nwbfile
 from alignnet.data.session import Session, Trials
 from alignnet.errors import DataError
@@ -73,14 +74,9 @@ def _check_units(
             field="unit_electrodes",
             source="write_sorted_units_nwb",
         )
-    bad = np.flatnonzero((unit_electrodes < 0) | (unit_electrodes >= n_electrodes))
-    if bad.size:
-        raise DataError(
-            f"unit {int(bad[0])} links to electrode row {int(unit_electrodes[bad[0]])}, "
-            f"but the table has rows 0..{n_electrodes - 1}",
-            field="unit_electrodes",
-            source="write_sorted_units_nwb",
-        )
+    check_electrode_rows(
+        unit_electrodes, n_electrodes, field="unit_electrodes", source="write_sorted_units_nwb"
+    )
     out = []
     for u, times in enumerate(unit_spike_times):
         t = np.sort(np.asarray(times, dtype=np.float64).ravel())

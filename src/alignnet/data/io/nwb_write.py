@@ -15,6 +15,7 @@ import numpy as np
 from alignnet.data.registry import UNKNOWN_DATE
 from alignnet.data.session import Session, SessionMeta, Trials
 from alignnet.utils.atomic import atomic_path
+from alignnet.utils.plain import json_default
 
 META_KEY = "alignnet_meta"
 BEHAVIOR_NAME = "behavior"
@@ -96,7 +97,7 @@ def _build_nwbfile(session: Session) -> Any:
         },
     }
     nwbfile.add_scratch(
-        json.dumps(meta_json, default=_json_default),
+        json.dumps(meta_json, default=json_default),
         name=META_KEY,
         description="AlignNet SessionMeta and recording extent (JSON)",
     )
@@ -210,11 +211,3 @@ def _add_voltage(nwbfile: Any, session: Session) -> None:
             description="raw voltage, microvolts (conversion to volts 1e-6)",
         )
     )
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

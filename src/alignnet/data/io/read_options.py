@@ -10,8 +10,8 @@ formats hold one behaviour series, called ``behavior`` (the ``.mat`` recordings:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -19,9 +19,21 @@ from alignnet.data.behavior_gaps import DEFAULT_MAX_GAP_S, fill_short_gaps, mark
 from alignnet.data.io.nwb_behavior import BehaviorSpec, one_hot, velocity
 from alignnet.data.session import Session
 from alignnet.errors import DataError
+from alignnet.names import ChannelPolicy
 
 #: The name of the single behaviour series of a native or ``.mat`` session.
 SINGLE_SERIES = "behavior"
+
+
+class SessionReading(TypedDict, total=False):
+    """The keywords of `alignnet.data.io.load_session` besides the path (see there):
+    ``target`` (``.mat`` recordings) and the `ReadOptions` fields."""
+
+    target: Literal["vel", "pos"]
+    channels: ChannelPolicy
+    behavior: str | None
+    max_gap_s: float
+    missing_value: float | None
 
 
 @dataclass(frozen=True)
@@ -43,13 +55,15 @@ class ReadOptions:
     max_gap_s: float = DEFAULT_MAX_GAP_S
     missing_value: float | None = None
 
+    @classmethod
+    def of(cls, reading: SessionReading) -> ReadOptions:
+        """The reader settings among ``reading`` (all but ``target``)."""
+        fields: dict[str, Any] = {k: v for k, v in reading.items() if k != "target"}
+        return cls(**fields)
+
     def nwb_kwargs(self) -> dict[str, Any]:
-        return {
-            "behavior": self.behavior,
-            "channels": self.channels,
-            "max_gap_s": self.max_gap_s,
-            "missing_value": self.missing_value,
-        }
+        """The settings as `alignnet.data.io.nwb.read_nwb` keywords (its names are the fields)."""
+        return asdict(self)
 
 
 def apply_to_session(session: Session, options: ReadOptions) -> Session:

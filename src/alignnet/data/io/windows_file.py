@@ -23,18 +23,11 @@ from alignnet.data.windows import RATE_FIELDS, Windows
 from alignnet.errors import FileFormatError, safe_reason
 from alignnet.utils.atomic import atomic_path
 from alignnet.utils.limits import MAX_CHANNELS, MAX_DAYS
+from alignnet.utils.plain import json_default
 
 FORMAT = "alignnet-windows"
 VERSION = 1
 _ARRAYS = ("spikes", "behavior", "day", "trial", "t_start", "target")
-
-
-def _json_default(obj: object) -> object:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def _compact_spikes(spikes: np.ndarray) -> np.ndarray:
@@ -78,7 +71,7 @@ def save_windows(windows: Windows, path: str | Path, *, overwrite: bool = False)
             np.savez_compressed(
                 handle,
                 **extra,
-                header=np.array(json.dumps(header, default=_json_default)),
+                header=np.array(json.dumps(header, default=json_default)),
                 spikes=_compact_spikes(windows.spikes),
                 behavior=windows.behavior.astype(np.float32),
                 day=windows.day,
@@ -101,7 +94,7 @@ def _check_header(header: dict, path: Path) -> None:
             raise FileFormatError("missing or not a list", field=name, source=path)
     if not isinstance(header.get("info", {}), dict):
         raise FileFormatError("not a JSON object", field="info", source=path)
-    if not isinstance(header.get("channel_policy", "channel"), str):
+    if not isinstance(header.get("channel_policy", "fixed"), str):
         raise FileFormatError("not a string", field="channel_policy", source=path)
     per_day = header.get("day_channel_ids", {})
     if not isinstance(per_day, dict) or len(per_day) > MAX_DAYS:
@@ -178,7 +171,7 @@ def load_windows(path: str | Path) -> Windows:
         channel_ids=list(header["channel_ids"]),
         behavior_names=list(header["behavior_names"]),
         info=dict(header.get("info", {})),
-        channel_policy=str(header.get("channel_policy", "channel")),
+        channel_policy=str(header.get("channel_policy", "fixed")),
         day_channel_ids={int(d): v for d, v in header.get("day_channel_ids", {}).items()},
         **{n: _checked_truth(v, arrays["spikes"].shape, path) for n, v in truth.items()},
     )

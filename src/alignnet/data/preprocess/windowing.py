@@ -5,16 +5,16 @@ Paper section 3.1: 20 ms bins, behaviour interpolated to the bins (eq. 1) and sm
 ``[D, 100]``.
 
 Rules (all counted in ``Windows.info["sessions"]``):
-- ``align="trial"``: one window per trial, starting at the bin edge nearest to
+- ``placement="trial"``: one window per trial, starting at the bin edge nearest to
   ``trial.start + trial_offset_s``. A window that would start before the recording or run
   past its end is dropped. With ``within_trial=True`` a window that runs past its trial's
   stop is dropped too (otherwise it is kept and counted as ``past_trial_stop``).
-- ``align="sliding"``: windows every ``stride_bins`` bins inside each trial; a window never
+- ``placement="sliding"``: windows every ``stride_bins`` bins inside each trial; a window never
   crosses a trial boundary.
 - A continuous recording (a trial table with one trial) is cut into consecutive
   non-overlapping segments of ``segment_bins`` bins (default one window); sliding windows
   stay inside their segment and ``trial`` is the segment index, so trial splits never put
-  overlapping windows on both sides. Both ``align`` modes do this for such recordings.
+  overlapping windows on both sides. Both placements do this for such recordings.
 - Behaviour is smoothed over the whole session before cutting, so windows have no
   artificial edge effects.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -35,7 +35,9 @@ from alignnet.data.session import Session
 from alignnet.data.windows import Windows
 from alignnet.errors import DataError
 
-Align = Literal["trial", "sliding"]
+#: Where windows are cut (``PreprocessConfig.placement``; its old name ``align`` now names only
+#: the new-day method, `AlignNet.align`).
+Placement = Literal["trial", "sliding"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ class PreprocessConfig:
         bin_s: bin width, s (paper: 0.02 = 50 Hz). Count-only sessions can only be binned to
             integer multiples of their own bin width (50 ms files: ``bin_s=0.05``).
         window_bins: window length ``L`` in bins (paper: 100 = 2 s).
-        align: ``"trial"`` (one window per trial) or ``"sliding"``.
+        placement: ``"trial"`` (one window per trial) or ``"sliding"`` (windows every
+            ``stride_bins`` inside each trial). ``align=`` is its old name, still accepted
+            (also as a key of `from_dict`).
         stride_bins: step between sliding windows, bins (``None``: ``window_bins``, i.e.
             back-to-back windows).
         trial_offset_s: window start relative to the trial start, s (negative = before).
@@ -63,7 +67,7 @@ class PreprocessConfig:
 
     bin_s: float = 0.02
     window_bins: int = 100
-    align: Align = "trial"
+    placement: Placement = "trial"
     stride_bins: int | None = None
     trial_offset_s: float = 0.0
     within_trial: bool = False
@@ -73,8 +77,11 @@ class PreprocessConfig:
     behavior_method: Literal["interp", "mean"] = "interp"
     behavior_fields: tuple[str, ...] | None = None
     successful_only: bool = False
+    align: InitVar[Placement | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, align: Placement | None) -> None:
+        if align is not None:  # the old name of `placement`
+            object.__setattr__(self, "placement", align)
         if self.behavior_fields is not None:
             object.__setattr__(self, "behavior_fields", tuple(self.behavior_fields))
         problems = []
@@ -82,8 +89,8 @@ class PreprocessConfig:
             problems.append(f"bin_s must be > 0, got {self.bin_s}")
         if self.window_bins < 1:
             problems.append(f"window_bins must be >= 1, got {self.window_bins}")
-        if self.align not in ("trial", "sliding"):
-            problems.append(f"align must be 'trial' or 'sliding', got {self.align!r}")
+        if self.placement not in ("trial", "sliding"):
+            problems.append(f"placement must be 'trial' or 'sliding', got {self.placement!r}")
         if self.stride_bins is not None and self.stride_bins < 1:
             problems.append(f"stride_bins must be >= 1, got {self.stride_bins}")
         if self.segment_bins is not None and self.segment_bins < self.window_bins:
@@ -116,7 +123,11 @@ class PreprocessConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
-        """Inverse of `to_dict`; unknown keys raise ``TypeError``."""
+        """Inverse of `to_dict` (also of settings saved with the old key ``align``, the
+        placement); unknown keys raise ``TypeError``."""
+        data = dict(data)
+        if "align" in data:
+            data.setdefault("placement", data.pop("align"))
         return cls(**data)
 
 
@@ -262,7 +273,7 @@ def session_to_windows(session: Session, config: PreprocessConfig | None = None)
     continuous = len(trials) == 1
     if continuous:
         starts, counts_info = _segment_starts(config, edges, int(trials.target[0]))
-    elif config.align == "trial":
+    elif config.placement == "trial":
         starts, counts_info = _trial_starts(session, config, edges, keep)
     else:
         starts, counts_info = _sliding_starts(session, config, edges, keep)

@@ -113,7 +113,7 @@ class CCAAlign(_AlignedDecoder):
         n_components: PCA latent dimensionality ``k`` of every day.
         n_lags: past bins the Wiener filter sees besides the current one.
         alphas: candidate ridge penalties (chosen on the validation windows).
-        align: False decodes every day with the reference day's PCA and no CCA (needs the
+        align_new_days: False decodes every day with the reference day's PCA and no CCA (needs the
             reference's channel count).
     """
 
@@ -133,9 +133,9 @@ class CCAAlign(_AlignedDecoder):
         n_components: int = 10,
         n_lags: int = 4,
         alphas: tuple[float, ...] = DEFAULT_ALPHAS,
-        align: bool = True,
+        align_new_days: bool = True,
     ) -> None:
-        super().__init__(n_lags=n_lags, alphas=alphas, align=align)
+        super().__init__(n_lags=n_lags, alphas=alphas, align_new_days=align_new_days)
         if n_components < 1:
             raise ValueError(f"n_components must be >= 1, got {n_components}")
         self.n_components = n_components
@@ -152,7 +152,7 @@ class CCAAlign(_AlignedDecoder):
         return {
             "n_components": self.n_components,
             "n_lags": self.n_lags,
-            "align": self.align,
+            "align_new_days": self.align_new_days,
             "reference_day": self.reference_day,
             "alpha": None if self._decoder is None else self._decoder.alpha,
             "method": "Gallego et al. 2020 (per-day PCA, CCA on condition averages)",
@@ -276,7 +276,7 @@ class CCAAlign(_AlignedDecoder):
     ) -> np.ndarray:
         if day is not None and day in self._day_models:
             return self._ref_space(day, self._trim(spikes, day))
-        if not self.align:
+        if not self.align_new_days:
             return self._ref_space(self.reference_day, self._trim(spikes, self.reference_day))
         key = _fingerprint(spikes, target)
         hit = self._cached(day, key)

@@ -32,6 +32,7 @@ class GRUBaseline(NeuralWindowModel):
 
     name = "GRU"
     causal = True
+    module_class = _GRUNet
     param_grid = (
         {"hidden": 128, "lr": 3e-3},
         {"hidden": 64, "lr": 3e-3},
@@ -42,7 +43,3 @@ class GRUBaseline(NeuralWindowModel):
     def __init__(self, *, hidden: int = 128, layers: int = 1, dropout: float = 0.0, **train):
         self.hidden, self.layers, self.dropout = hidden, layers, dropout
         super().__init__(**train)
-
-    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
-        a = self.arch
-        return _GRUNet(n_in, n_out, a["hidden"], a["layers"], a["dropout"])

@@ -12,7 +12,8 @@ early stopping on the validation loss with the best weights restored).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -69,7 +70,8 @@ def predict_module(module: nn.Module, inputs: np.ndarray, *, batch_size: int) ->
 
 class NeuralWindowModel(Estimator):
     """Base class: subclasses set ``name``/``causal``, take their architecture parameters
-    as keywords (kept as attributes of the same names, see `arch`) and implement `build`.
+    as keywords (kept as attributes of the same names, see `arch`) and set `module_class`
+    (or implement `build`).
 
     Args (keyword-only, shared by every neural baseline; they fill a `TrainConfig`):
         epochs: maximum training epochs (early stopping on the validation loss).
@@ -105,10 +107,18 @@ class NeuralWindowModel(Estimator):
         self._shapes: dict[str, tuple[int, int]] = {}
         self.histories: dict[str, TrainHistory] = {}
 
+    #: The torch module of a subclass that builds it as ``module_class(n_in, n_out,
+    #: *arch.values())`` (its architecture parameters in constructor order); a subclass that
+    #: builds otherwise overrides `build`.
+    module_class: ClassVar[Callable[..., nn.Module] | None] = None
+
     # ------------------------------------------------------------------ to override
     def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
         """A module mapping ``[B, n_in, length]`` to ``[B, n_out, length]`` for ``task``."""
-        raise NotImplementedError
+        module_class = type(self).module_class
+        if module_class is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no module_class")
+        return module_class(n_in, n_out, *self.arch.values())
 
     @property
     def arch(self) -> dict[str, Any]:

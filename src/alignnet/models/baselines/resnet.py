@@ -94,6 +94,7 @@ class ResNetBaseline(NeuralWindowModel):
 
     name = "ResNet"
     causal = False
+    module_class = _ResNet1d
     param_grid = (
         {"width": 64, "blocks": 3},
         {"width": 32, "blocks": 2},
@@ -104,10 +105,6 @@ class ResNetBaseline(NeuralWindowModel):
     def __init__(self, *, width: int = 64, blocks: int = 3, kernel: int = 5, **train):
         self.width, self.blocks, self.kernel = width, blocks, kernel
         super().__init__(**train)
-
-    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
-        a = self.arch
-        return _ResNet1d(n_in, n_out, a["width"], a["blocks"], a["kernel"])
 
 
 class ResNetUNetBaseline(NeuralWindowModel):
@@ -121,6 +118,7 @@ class ResNetUNetBaseline(NeuralWindowModel):
 
     name = "ResNet+UNet"
     causal = False
+    module_class = _ResNetUNet1d
     param_grid = (
         {"width": 32, "depth": 2},
         {"width": 16, "depth": 2},
@@ -131,7 +129,3 @@ class ResNetUNetBaseline(NeuralWindowModel):
     def __init__(self, *, width: int = 32, depth: int = 2, kernel: int = 5, **train):
         self.width, self.depth, self.kernel = width, depth, kernel
         super().__init__(**train)
-
-    def build(self, n_in: int, n_out: int, length: int, *, task: str) -> nn.Module:
-        a = self.arch
-        return _ResNetUNet1d(n_in, n_out, a["width"], a["depth"], a["kernel"])

@@ -27,7 +27,7 @@ window); the per-day alignment is fitted once per day from that day's unlabelled
 
 ``predict(spikes, day=d)``: training days use the transforms fitted in `fit`; any other
 day is aligned on the given spikes themselves and the alignment is cached for that day
-(and refitted if the same day comes back with other spikes). ``align=False`` gives the
+(and refitted if the same day comes back with other spikes). ``align_new_days=False`` gives the
 same decoder without alignment (the reference transform applied to every day), for
 comparisons.
 """
@@ -124,13 +124,14 @@ class _AlignedDecoder(Estimator):
 
     @property
     def aligns_new_days(self) -> bool:
-        """predict() aligns a new day from its own unlabelled spikes (unless align=False)."""
-        return self.align
+        """predict() aligns a new day from its own unlabelled spikes (unless align_new_days=False)."""
+        return self.align_new_days
 
-    def __init__(self, *, n_lags: int, alphas: tuple[float, ...], align: bool) -> None:
+    def __init__(self, *, n_lags: int, alphas: tuple[float, ...], align_new_days: bool) -> None:
         if n_lags < 0:
             raise ValueError(f"n_lags must be >= 0, got {n_lags}")
-        self.n_lags, self.alphas, self.align = n_lags, tuple(alphas), bool(align)
+        self.n_lags, self.alphas = n_lags, tuple(alphas)
+        self.align_new_days = bool(align_new_days)
         self.seed = 0
         self.train_days: list[int] = []
         self.window_len = 0
@@ -279,7 +280,7 @@ class FAProcrustes(_AlignedDecoder):
         stable_fraction: share of the channels active on both days kept as stable.
         n_iter: most Procrustes / channel-selection iterations.
         alphas: candidate ridge penalties (chosen on the validation windows).
-        align: False decodes every day with the reference FA model (no alignment).
+        align_new_days: False decodes every day with the reference FA model (no alignment).
     """
 
     name = "FA+Procrustes"
@@ -299,9 +300,9 @@ class FAProcrustes(_AlignedDecoder):
         stable_fraction: float = 0.5,
         n_iter: int = 20,
         alphas: tuple[float, ...] = DEFAULT_ALPHAS,
-        align: bool = True,
+        align_new_days: bool = True,
     ) -> None:
-        super().__init__(n_lags=n_lags, alphas=alphas, align=align)
+        super().__init__(n_lags=n_lags, alphas=alphas, align_new_days=align_new_days)
         if n_factors < 1:
             raise ValueError(f"n_factors must be >= 1, got {n_factors}")
         if not 0.0 < stable_fraction <= 1.0:
@@ -317,7 +318,7 @@ class FAProcrustes(_AlignedDecoder):
             "n_lags": self.n_lags,
             "stable_fraction": self.stable_fraction,
             "n_iter": self.n_iter,
-            "align": self.align,
+            "align_new_days": self.align_new_days,
             "alpha": None if self._decoder is None else self._decoder.alpha,
             "method": "Degenhart et al. 2020 (FA + Procrustes on stable channels)",
         }
@@ -400,7 +401,7 @@ class FAProcrustes(_AlignedDecoder):
     def predict(self, spikes: np.ndarray, *, day: int | None = None) -> np.ndarray:
         """Decode ``[N, C, L]`` counts of one day -> ``[N, D, L]`` behaviour.
 
-        ``day``: a training day (or ``align=False``) uses the reference FA model; any other
+        ``day``: a training day (or ``align_new_days=False``) uses the reference FA model; any other
         day (or ``None``) is aligned on ``spikes`` themselves (no labels).
         """
         decoder = self._fitted()
@@ -412,7 +413,7 @@ class FAProcrustes(_AlignedDecoder):
                 field="spikes",
                 source=self.name,
             )
-        if not self.align or (day is not None and int(day) in self.train_days):
+        if not self.align_new_days or (day is not None and int(day) in self.train_days):
             return decoder.predict(self._latents(x, None))
         aligned = self._alignment(x, None if day is None else int(day))
         return decoder.predict(self._latents(x, aligned))
